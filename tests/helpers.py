@@ -1,0 +1,47 @@
+"""Small helpers shared by tests (real data only)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from vcamseg.config import Config
+from vcamseg.segmentation.segmenter import Segmenter
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+def mobilenet_json(quant: str = "float", multiplier: str = "050", stride: int = 16, root: Path | None = None) -> Path:
+    return (root or SHARED / "models") / "bodypix" / "mobilenet" / quant / multiplier / f"model-stride{stride}.json"
+
+
+def make_segmenter(model_json: Path | None = None, **segmentation: object) -> Segmenter:
+    cfg = Config()
+    path = model_json or mobilenet_json()
+    cfg.model.output_stride = int(path.stem.rsplit("stride", 1)[-1])
+    for key, value in segmentation.items():
+        setattr(cfg.segmentation, key, value)
+    return Segmenter(cfg.model, cfg.segmentation, model_json=path)
+
+
+def rows(source: str | None = None, with_parts: bool = False) -> list[dict[str, str]]:
+    with (SHARED / "data" / "index.csv").open(newline="") as fh:
+        out = list(csv.DictReader(fh))
+    if source:
+        out = [r for r in out if r["source"] == source]
+    if with_parts:
+        out = [r for r in out if r["parts"]]
+    return out
+
+
+def load_pair(row: dict[str, str]) -> tuple[np.ndarray, np.ndarray]:
+    root = SHARED / "data"
+    return cv2.imread(str(root / row["image"])), cv2.imread(str(root / row["mask"]), cv2.IMREAD_GRAYSCALE) > 127
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    union = np.count_nonzero(a | b)
+    return np.count_nonzero(a & b) / union if union else 1.0

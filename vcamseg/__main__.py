@@ -1,0 +1,5 @@
+import sys
+
+from vcamseg.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Benchmarks shipped with the package (``vcamseg bench``); the scripts in benchmarks/ call these."""

@@ -1,0 +1,64 @@
+"""``vcamseg bench``: speed (per variant, TF vs TFLite, and the full segmentation of a frame)
+and accuracy (person mIoU on an image set with ground truth). Figures are medians; run on an
+otherwise idle machine."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from vcamseg.cli.common import add_config_args, load_cli_config
+
+_SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("bench", help="measure inference speed and mask accuracy", description=__doc__)
+    add_config_args(p)
+    p.add_argument("what", nargs="?", choices=["speed", "accuracy"], default="speed")
+    p.add_argument(
+        "--variants",
+        choices=["configured", "local"],
+        default="configured",
+        help="speed: only the configured variant, or every variant found locally",
+    )
+    p.add_argument("--runs", type=int, default=30, help="timed runs per measurement (median reported)")
+    p.add_argument(
+        "--video",
+        type=Path,
+        default=_SHARED / "data" / "videos" / "sam2_bedroom.mp4",
+        help="speed: a real video whose frame is segmented",
+    )
+    p.add_argument(
+        "--index",
+        type=Path,
+        default=_SHARED / "data" / "index.csv",
+        help="accuracy: index.csv of images with ground-truth masks",
+    )
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    cfg = load_cli_config(args)
+    if args.what == "accuracy":
+        from vcamseg.bench.accuracy import evaluate
+
+        report = evaluate(cfg, args.index)
+        print(report.table())
+        return 0
+    from vcamseg.bench import speed
+    from vcamseg.models.catalogue import variant_for
+
+    variants = speed.local_variants(cfg) if args.variants == "local" else [variant_for(cfg.model)]
+    print(speed.inference_table(speed.inference_rows(cfg, variants, runs=args.runs)))
+    print()
+    print("| config | frame | total ms | preprocess | model | decode | full-size mask | device |")
+    print("|---|---|---:|---:|---:|---:|---:|---|")
+    for h, w in speed.FRAME_SIZES:
+        t = speed.segmentation_ms(cfg, speed.video_frame(args.video, (h, w)), runs=args.runs)
+        print(
+            f"| {variant_for(cfg.model).key} {cfg.segmentation.internal_resolution} | {w}x{h} | "
+            f"**{t.total_ms:.1f}** | {t.preprocess_ms:.1f} | {t.model_ms:.1f} | {t.decode_ms:.1f} | "
+            f"{t.upsample_ms:.1f} | {t.device} |"
+        )
+    return 0

@@ -1,0 +1,104 @@
+"""Render the commented example config (config/vcamseg.yaml) from the config models themselves,
+so every option, its default, what it does and its BodyPix name stay in step with the code."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+import yaml
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+
+from vcamseg.config.root import Config
+
+HEADER = """\
+# vcamseg configuration: every option with its default.
+#
+# Copy to ~/.config/vcamseg/config.yaml (or pass --config FILE) and change what you need; an
+# empty file is a valid config. The running daemon reloads this file when it changes (and on
+# SIGHUP); an invalid edit is logged and the last good configuration stays.
+# Any key can also be set on the command line: --set segmentation.threshold=0.6
+# Editor completion: `vcamseg config schema > vcamseg.schema.json`.
+# [BodyPix: name] gives the name of the same option in BodyPix 2.0 (bodyPix.load / segment*).
+"""
+
+
+def _scalar(value: Any) -> str:
+    text = yaml.safe_dump(value, default_flow_style=True, width=1000).strip()
+    return text.removesuffix("\n...").removesuffix("...").strip()
+
+
+def _comment(info: FieldInfo, indent: str) -> list[str]:
+    parts = [info.description or ""]
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    if extra.get("bodypix"):
+        parts.append(f"[BodyPix: {extra['bodypix']}]")
+    text = " ".join(p for p in parts if p)
+    return [f"{indent}# {line}" for line in textwrap.wrap(text, 96 - len(indent))] if text else []
+
+
+def _section(model: BaseModel, indent: str) -> list[str]:
+    lines: list[str] = []
+    for name, info in type(model).model_fields.items():
+        value = getattr(model, name)
+        lines += _comment(info, indent)
+        if isinstance(value, BaseModel):
+            lines.append(f"{indent}{name}:")
+            lines += _section(value, indent + "  ")
+        else:
+            dumped = value.model_dump(mode="json") if isinstance(value, BaseModel) else _jsonable(value)
+            lines.append(f"{indent}{name}: {_scalar(dumped)}")
+    return lines
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def _effects(cfg: Config) -> list[str]:
+    from vcamseg.effects.registry import EFFECT_TYPES
+
+    info = Config.model_fields["effects"]
+    lines = _comment(info, "")
+    lines.append("effects:")
+    for effect in cfg.effects:
+        lines.append(f"  - {_scalar(effect.model_dump(mode='json'))}")
+    lines.append("# Every effect and its parameters (defaults shown); list them above in the order to apply:")
+    for name, (config_cls, _) in EFFECT_TYPES.items():
+        lines.append("#")
+        doc = " ".join((config_cls.__doc__ or "").split())
+        for line in textwrap.wrap(f"{name}: {doc}", 94):
+            lines.append(f"# {line}")
+        lines.append(f"#  - type: {name}")
+        for field, finfo in config_cls.model_fields.items():
+            if field == "type":
+                continue
+            default = finfo.get_default(call_default_factory=True)
+            comment = " ".join(line.removeprefix("# ") for line in _comment(finfo, ""))
+            lines.append(f"#    {field}: {_scalar(_jsonable(default))}")
+            if comment:
+                for line in textwrap.wrap(comment, 88):
+                    lines.append(f"#      # {line}")
+    return lines
+
+
+def render_example() -> str:
+    cfg = Config()
+    lines = [HEADER]
+    for name, info in Config.model_fields.items():
+        if name == "effects":
+            lines += _effects(cfg)
+        else:
+            doc = " ".join((info.annotation.__doc__ or "").split())
+            lines += [f"# {line}" for line in textwrap.wrap(f"{name}: {doc}", 96)]
+            lines.append(f"{name}:")
+            lines += _section(getattr(cfg, name), "  ")
+        lines.append("")
+    return "\n".join(lines)

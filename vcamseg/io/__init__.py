@@ -1,0 +1,1 @@
+"""Frames in (sources), frames out (sinks), and who watches the virtual camera (loopback)."""

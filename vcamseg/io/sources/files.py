@@ -1,0 +1,96 @@
+"""Video files (looped, paced at their own frame rate) and still images."""
+
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from vcamseg.errors import InputError
+from vcamseg.io.sources.base import EndOfStream, FrameClock, SourceError, check_frame
+
+log = logging.getLogger(__name__)
+
+DEFAULT_VIDEO_FPS = 30.0
+
+
+class VideoFileSource:
+    """Plays a video file as if it were a camera (``paced``) or as fast as it decodes."""
+
+    live = False
+
+    def __init__(self, path: Path, *, loop: bool = True, paced: bool = True) -> None:
+        self.path = path
+        self.loop = loop
+        cap = cv2.VideoCapture(str(path))
+        if not cap.isOpened():
+            cap.release()
+            raise InputError(f"video {path} cannot be opened",
+                             fix="use a format OpenCV's FFmpeg reads (mp4, mkv, avi, webm)")
+        self._cap = cap
+        self.width = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH))
+        self.height = int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        fps = cap.get(cv2.CAP_PROP_FPS)
+        self.fps = float(fps) if fps and math.isfinite(fps) and 0 < fps <= 240 else DEFAULT_VIDEO_FPS
+        count = cap.get(cv2.CAP_PROP_FRAME_COUNT)
+        self.frame_count = int(count) if count and math.isfinite(count) and count > 0 else None
+        self._clock = FrameClock(self.fps) if paced else None
+        self._frames_read = 0
+        looped = ", looped" if loop else ""
+        self.description = f"video {path.name} ({self.width}x{self.height} {self.fps:g} fps{looped})"
+
+    def read(self) -> np.ndarray:
+        if self._clock is not None:
+            self._clock.wait()
+        ok, frame = self._cap.read()
+        if not ok:
+            if not self.loop:
+                raise EndOfStream(str(self.path))
+            if self._frames_read == 0:
+                raise SourceError(f"video {self.path} has no readable frames")
+            self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+            ok, frame = self._cap.read()
+            if not ok:  # some containers do not seek: reopen
+                self._cap.release()
+                self._cap = cv2.VideoCapture(str(self.path))
+                ok, frame = self._cap.read()
+                if not ok:
+                    raise SourceError(f"video {self.path} cannot be restarted")
+        self._frames_read += 1
+        return check_frame(frame, self.width, self.height)
+
+    def close(self) -> None:
+        self._cap.release()
+
+
+class ImageSource:
+    """One still image, repeated at ``fps`` (``count`` times, or for ever)."""
+
+    live = False
+
+    def __init__(self, path: Path, fps: float, *, paced: bool = True, count: int | None = None) -> None:
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if image is None:
+            raise InputError(f"image {path} cannot be read", fix="use a PNG, JPEG, BMP, WebP or TIFF file")
+        self._image = image
+        self.height, self.width = image.shape[:2]
+        self.fps = fps
+        self._clock = FrameClock(fps) if paced else None
+        self._left = count
+        self.description = f"image {path.name} ({self.width}x{self.height})"
+
+    def read(self) -> np.ndarray:
+        if self._left is not None:
+            if self._left <= 0:
+                raise EndOfStream("image")
+            self._left -= 1
+        if self._clock is not None:
+            self._clock.wait()
+        # Shared, never written: the pipeline copies before compositing.
+        return self._image
+
+    def close(self) -> None:
+        pass

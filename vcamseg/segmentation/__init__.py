@@ -1,0 +1,1 @@
+"""Segmentation: the BodyPix graph, inference backends, decoding, and the `Segmentation` result."""
