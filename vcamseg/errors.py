@@ -33,3 +33,8 @@ class InputError(VcamsegError):
 
 class OutputError(VcamsegError):
     """An output (virtual camera, file) cannot be opened or written."""
+
+
+def one_line(error: BaseException) -> str:
+    """An error (with its fix) as one line: for logs under journald, which makes one entry per line."""
+    return "; ".join(line.strip() for line in str(error).splitlines() if line.strip())

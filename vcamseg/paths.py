@@ -16,6 +16,11 @@ def config_file() -> Path:
     return _xdg("XDG_CONFIG_HOME", ".config") / "vcamseg" / "config.yaml"
 
 
+def systemd_user_dir() -> Path:
+    """Where user units live: $XDG_CONFIG_HOME/systemd/user."""
+    return _xdg("XDG_CONFIG_HOME", ".config") / "systemd" / "user"
+
+
 def cache_dir() -> Path:
     """Downloaded models and TFLite conversions: $XDG_CACHE_HOME/vcamseg."""
     return _xdg("XDG_CACHE_HOME", ".cache") / "vcamseg"

@@ -8,11 +8,11 @@ import sys
 from collections.abc import Sequence
 
 from vcamseg import __version__
-from vcamseg.cli import bench, config, devices, models, process, run, segment, snapshot
+from vcamseg.cli import bench, config, control, devices, models, process, run, segment, service, snapshot
 from vcamseg.cli.common import setup_logging
 from vcamseg.errors import VcamsegError
 
-COMMANDS = [segment, models, bench, run, process, snapshot, devices, config]
+COMMANDS = [segment, models, bench, run, control, process, snapshot, devices, config, service]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,10 +20,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"vcamseg {__version__}")
     parser.add_argument(
         "--log-level",
-        default="INFO",
+        default=None,
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         type=str.upper,
-        help="log verbosity on stderr (default INFO)",
+        help="log verbosity on stderr (default INFO; the daemon: service.log_level)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in COMMANDS:
@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    setup_logging(args.log_level)
+    setup_logging(args.log_level or "INFO")
     try:
         return int(args.handler(args) or 0)
     except VcamsegError as exc:

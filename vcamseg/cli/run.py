@@ -1,7 +1,12 @@
-"""``vcamseg run``: the daemon in the foreground. Webcam in, segmentation and effects, virtual camera
-out, in real time; idle (webcam released, inference paused) while no application reads the
-virtual camera. Runs until SIGTERM or SIGINT (Ctrl-C), then stops within a second: the camera and
-the device are released and any output file is finished.
+"""``vcamseg run``: the daemon in the foreground (what the systemd user service runs). Webcam in,
+segmentation and effects, virtual camera out, in real time; idle (webcam released, inference
+paused) while no application reads the virtual camera.
+
+The config file (--config, default ~/.config/vcamseg/config.yaml, picked up when created later)
+is reloaded when it changes and on SIGHUP, without reopening the virtual camera; an invalid edit
+is logged and the running configuration stays. `vcamseg status` and `vcamseg set KEY=VALUE` talk
+to the daemon over its control socket. Runs until SIGTERM or SIGINT (Ctrl-C), then stops within a
+second: the camera and the device are released and any output file is finished.
 """
 
 from __future__ import annotations
@@ -9,13 +14,10 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
 import sys
-import threading
 
-from vcamseg.cli.common import add_config_args, load_cli_config
-from vcamseg.config import Config
-from vcamseg.pipeline import build_pipeline
+from vcamseg import paths
+from vcamseg.cli.common import add_config_args
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +27,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_source_output_args(p)
     add_config_args(p)
+    # SUPPRESS: given here, it wins over service.log_level; not given, the top-level one counts.
+    p.add_argument("--log-level", default=argparse.SUPPRESS, type=str.upper,
+                   choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="log verbosity (default: service.log_level)")
     p.set_defaults(handler=run)
 
 
@@ -36,39 +41,23 @@ def add_source_output_args(p: argparse.ArgumentParser) -> None:
                         "(default: output.device)")
 
 
-def apply_source_output(config: Config, args: argparse.Namespace) -> Config:
-    # Assigned, not passed through --set: YAML would read "null" as None and "0" as a number.
-    if getattr(args, "source", None):
-        config.source.device = args.source
-    if getattr(args, "output", None):
-        config.output.device = args.output
-    return config
-
-
 def run(args: argparse.Namespace) -> int:
-    config = apply_source_output(load_cli_config(args), args)
-    stop = threading.Event()
+    from vcamseg.service.config_source import ConfigSource
+    from vcamseg.service.daemon import Daemon
 
-    def on_signal(signum: int, _frame: object) -> None:
-        log.info("%s: stopping", signal.Signals(signum).name)
-        stop.set()
-
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        pipeline = build_pipeline(config, paced=True)
-        pipeline.start()
-        while not stop.wait(0.1):
-            if pipeline.wait(0):
-                break
-        pipeline.stop(timeout=0.9)
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    log.info("stopped: %s", pipeline.stats.log_line())
-    if pipeline.error is not None:
-        raise pipeline.error
-    exit_now(0)
-    return 0
+    explicit = args.config is not None
+    path = args.config if explicit else paths.config_file()
+    if not explicit:
+        # Watched from the start, so a config written later is picked up (the folder must exist;
+        # where it cannot be made, the watcher looks for it again now and then).
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            log.debug("cannot create %s: %s", path.parent, exc)
+    source = ConfigSource(path, args.overrides, source=args.source, output=args.output, required=explicit)
+    code = Daemon(source, log_level=args.log_level).run()
+    exit_now(code)
+    return code
 
 
 def exit_now(code: int) -> None:

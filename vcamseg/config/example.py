@@ -3,6 +3,7 @@ so every option, its default, what it does and its BodyPix name stay in step wit
 
 from __future__ import annotations
 
+import re
 import textwrap
 from typing import Any
 
@@ -17,15 +18,20 @@ HEADER = """\
 #
 # Copy to ~/.config/vcamseg/config.yaml (or pass --config FILE) and change what you need; an
 # empty file is a valid config. The running daemon reloads this file when it changes (and on
-# SIGHUP); an invalid edit is logged and the last good configuration stays.
-# Any key can also be set on the command line: --set segmentation.threshold=0.6
+# SIGHUP) without closing the virtual camera: effects and mask at the next frame, model and
+# segmentation once the new model has loaded (the old one runs meanwhile), source by switching
+# the camera. Output device, size, rate and format, idle detection and the service's socket
+# and watching take effect on the next start. An invalid edit is logged and the last good
+# configuration stays.
+# Any key can also be set on the command line: --set segmentation.threshold=0.6, or in the
+# running daemon: vcamseg set segmentation.threshold=0.6 [--save]
 # Editor completion: `vcamseg config schema > vcamseg.schema.json`.
 # [BodyPix: name] gives the name of the same option in BodyPix 2.0 (bodyPix.load / segment*).
 """
 
 
 def _scalar(value: Any) -> str:
-    text = yaml.safe_dump(value, default_flow_style=True, width=1000).strip()
+    text = yaml.safe_dump(value, default_flow_style=True, width=1000, sort_keys=False).strip()
     return text.removesuffix("\n...").removesuffix("...").strip()
 
 
@@ -35,7 +41,14 @@ def _comment(info: FieldInfo, indent: str) -> list[str]:
     if extra.get("bodypix"):
         parts.append(f"[BodyPix: {extra['bodypix']}]")
     text = " ".join(p for p in parts if p)
-    return [f"{indent}# {line}" for line in textwrap.wrap(text, 96 - len(indent))] if text else []
+    return [f"{indent}# {line}" for line in _wrap(text, 96 - len(indent))]
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Wrapped at spaces only (paths keep their hyphens), "[BodyPix: name]" kept on one line so it
+    can be searched for (a NUL stands for its space while wrapping)."""
+    protected = re.sub(r"\[BodyPix: [^\]]*\]", lambda m: m.group(0).replace(" ", "\0"), text)
+    return [line.replace("\0", " ") for line in textwrap.wrap(protected, width, break_on_hyphens=False)]
 
 
 def _section(model: BaseModel, indent: str) -> list[str]:
@@ -74,7 +87,7 @@ def _effects(cfg: Config) -> list[str]:
     for name, (config_cls, _) in EFFECT_TYPES.items():
         lines.append("#")
         doc = " ".join((config_cls.__doc__ or "").split())
-        for line in textwrap.wrap(f"{name}: {doc}", 94):
+        for line in _wrap(f"{name}: {doc}", 94):
             lines.append(f"# {line}")
         lines.append(f"#  - type: {name}")
         for field, finfo in config_cls.model_fields.items():
@@ -84,7 +97,7 @@ def _effects(cfg: Config) -> list[str]:
             comment = " ".join(line.removeprefix("# ") for line in _comment(finfo, ""))
             lines.append(f"#    {field}: {_scalar(_jsonable(default))}")
             if comment:
-                for line in textwrap.wrap(comment, 88):
+                for line in _wrap(comment, 88):
                     lines.append(f"#      # {line}")
     return lines
 
@@ -97,7 +110,7 @@ def render_example() -> str:
             lines += _effects(cfg)
         else:
             doc = " ".join((info.annotation.__doc__ or "").split())
-            lines += [f"# {line}" for line in textwrap.wrap(f"{name}: {doc}", 96)]
+            lines += [f"# {line}" for line in _wrap(f"{name}: {doc}", 96)]
             lines.append(f"{name}:")
             lines += _section(getattr(cfg, name), "  ")
         lines.append("")

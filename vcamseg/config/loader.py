@@ -17,11 +17,18 @@ from vcamseg.errors import ConfigError
 Path_ = tuple[str | int, ...]
 
 
+class _SelfReference(Exception):
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
+
+
 class LineIndex:
     """Line numbers (1-based) of every key and value in a YAML document."""
 
     def __init__(self) -> None:
         self.lines: dict[Path_, int] = {}
+        self._indexed: set[int] = set()
 
     def line_of(self, path: Path_) -> int | None:
         # The deepest known prefix: an error inside a value points at its key's line.
@@ -30,17 +37,24 @@ class LineIndex:
                 return self.lines[path[:end]]
         return None
 
-    def add(self, node: yaml.Node, path: Path_ = ()) -> None:
+    def add(self, node: yaml.Node, path: Path_ = (), parents: tuple[yaml.Node, ...] = ()) -> None:
+        if any(node is parent for parent in parents):
+            # An alias inside its own anchor (a: &x [*x]): the data would be infinitely deep.
+            raise _SelfReference(node.start_mark.line + 1)
         self.lines[path] = node.start_mark.line + 1
+        if id(node) in self._indexed:
+            return  # an alias used again: its inside was indexed at the anchor (and fan-outs stay linear)
+        self._indexed.add(id(node))
+        parents = (*parents, node)
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
                 name = key.value if isinstance(key, yaml.ScalarNode) else str(key.start_mark)
                 self.lines[(*path, name)] = key.start_mark.line + 1
-                self.add(value, (*path, name))
+                self.add(value, (*path, name), parents)
                 self.lines[(*path, name)] = key.start_mark.line + 1
         elif isinstance(node, yaml.SequenceNode):
             for i, item in enumerate(node.value):
-                self.add(item, (*path, i))
+                self.add(item, (*path, i), parents)
 
 
 def parse_yaml(text: str, source: str) -> tuple[dict[str, Any], LineIndex]:
@@ -50,6 +64,8 @@ def parse_yaml(text: str, source: str) -> tuple[dict[str, Any], LineIndex]:
         loader = yaml.SafeLoader(text)
         try:
             node = loader.get_single_node()
+            if node is not None:
+                index.add(node)  # first: it refuses self-referencing aliases, which construction would nest for ever
             data = loader.construct_document(node) if node is not None else None
         finally:
             loader.dispose()
@@ -63,16 +79,20 @@ def parse_yaml(text: str, source: str) -> tuple[dict[str, Any], LineIndex]:
         ) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{source}: YAML error: {exc}", fix="fix the YAML syntax") from None
+    except RecursionError:
+        raise ConfigError(f"{source}: the YAML is nested too deeply to be a vcamseg config",
+                          fix="a config is sections of keys, a few levels deep") from None
+    except _SelfReference as exc:
+        raise ConfigError(f"{source}:{exc.line}: a YAML alias refers to the anchor it is inside of",
+                          fix="remove the *alias from within its own &anchor") from None
     if data is None:
         return {}, index
     if not isinstance(data, dict):
-        kind = type(data).__name__
         raise ConfigError(
             f"{source}:1: the top level must be a mapping of sections "
-            f"(model:, segmentation:, effects:, ...), not a {kind}",
+            f"(model:, segmentation:, effects:, ...), not {_given(data)}",
             fix="start the file with section names such as 'model:' or leave it empty for the defaults",
         )
-    index.add(node)
     return data, index
 
 
@@ -105,6 +125,9 @@ def load_config(path: Path | str | None = None, overrides: Sequence[str] = (), *
     return validate(data, index, source, overrides, base_dir=base)
 
 
+_YAML_NULLS = {"null", "Null", "NULL", "~"}
+
+
 def parse_override(item: str) -> tuple[list[str | int], Any]:
     key, sep, raw = item.partition("=")
     key = key.strip()
@@ -114,6 +137,8 @@ def parse_override(item: str) -> tuple[list[str | int], Any]:
         value = yaml.safe_load(raw) if raw.strip() else ""
     except yaml.YAMLError:
         value = raw
+    if value is None and raw.strip() not in _YAML_NULLS:
+        value = raw.strip()  # "#00ff00" is a YAML comment, i.e. null: on the command line it is the text
     parts: list[str | int] = [int(p) if p.isdigit() else p for p in key.split(".")]
     if any(p == "" for p in parts):
         raise ConfigError(
@@ -153,6 +178,8 @@ def apply_override(data: dict[str, Any], item: str) -> None:
         else:
             node[last] = value
     elif isinstance(node, dict):
+        if parts[0] == "effects" and len(parts) == 3 and last == "type" and node.get("type") != value:
+            node.clear()  # another effect: the old one's parameters mean nothing to it (set the type first)
         node[last] = value
     else:
         raise ConfigError(f"--set {item!r}: {'.'.join(map(str, parts[:-1]))} is not a section")
@@ -172,11 +199,27 @@ def validate(
     try:
         return Config.model_validate(data, context={"config_dir": str(base_dir or Path.cwd())})
     except ValidationError as exc:
-        problems = [_describe(err, data, index or LineIndex(), source, overrides) for err in exc.errors()]
+        # One line per key: a value a union rejects yields one error per member; they are joined.
+        problems: dict[str, list[str]] = {}
+        given: dict[str, str] = {}
+        order: dict[str, int] = {}
+        for err in exc.errors():
+            head, message, shown, line = _describe(err, data, index or LineIndex(), source, overrides)
+            messages = problems.setdefault(head, [])
+            if message not in messages:
+                messages.append(message)
+            given.setdefault(head, shown)
+            order.setdefault(head, line or 0)
+        lines = [f"{head}: {_joined(problems[head])}{given[head]}" for head in sorted(problems, key=order.__getitem__)]
         raise ConfigError(
-            "invalid configuration:\n" + "\n".join(f"  {p}" for p in problems),
-            fix="correct the keys above (`vcamseg config schema` lists every key)",
+            "invalid configuration:\n" + "\n".join(f"  {line}" for line in lines),
+            fix="correct the keys above (`vcamseg config example` shows every key with its default and meaning)",
         ) from None
+
+
+def _joined(messages: list[str]) -> str:
+    rest = [m.removeprefix("expected ") for m in messages[1:]]
+    return ", or ".join([messages[0], *rest])
 
 
 def _data_path(loc: Iterable[Any], data: Any) -> list[str | int]:
@@ -206,15 +249,42 @@ def _effect_type_names() -> set[str]:
     return set(EFFECT_TYPES)
 
 
+_SECTION = "expected a section: keys on the lines below it, indented"
+# pydantic's words for a type mismatch, in the words of the YAML file.
+_TYPE_MESSAGES = {
+    "dict_type": _SECTION,
+    "model_type": _SECTION,
+    "model_attributes_type": _SECTION,
+    "list_type": "expected a list: items on lines starting with '- ', or [a, b]",
+    "string_type": "expected text",
+    "bool_type": "expected true or false",
+    "bool_parsing": "expected true or false",
+    "int_type": "expected a whole number",
+    "int_parsing": "expected a whole number",
+    "int_from_float": "expected a whole number, not a fraction",
+    "float_type": "expected a number",
+    "float_parsing": "expected a number",
+    "finite_number": "expected a finite number",
+    "path_type": "expected a path (text)",
+    "invalid_key": "keys must be text",
+}
+
+
 def _describe(
     err: dict[str, Any], data: dict[str, Any], index: LineIndex, source: str, overrides: Sequence[str]
-) -> str:
+) -> tuple[str, str, str, int | None]:
+    """(where and which key, what is wrong, " (given: ...)" or "", line) for one pydantic error."""
     path = _data_path(err.get("loc", ()), data)
+    kind = err.get("type", "")
+    given: Any = err.get("input")
+    ctx = err.get("ctx") or {}
+    if kind in ("union_tag_invalid", "union_tag_not_found") and isinstance(given, dict) and "type" in given:
+        path = [*path, "type"]  # point at the effect's type: line
     dotted = ".".join(str(p) for p in path) or "(top level)"
     override = _override_for(path, overrides)
     line = index.line_of(tuple(path))
     where = f"--set {override}" if override else (f"{source}:{line}" if line else source)
-    kind = err.get("type", "")
+    head = f"{where}: {dotted}"
     if kind == "extra_forbidden":
         valid = _valid_keys(path[:-1], data)
         hint = difflib.get_close_matches(str(path[-1]), valid, n=1)
@@ -223,15 +293,37 @@ def _describe(
             msg += f" (did you mean {hint[0]!r}?)"
         if valid:
             msg += f"; valid keys here: {', '.join(valid)}"
-        return f"{where}: {dotted}: {msg}"
-    msg = str(err.get("msg", "invalid value"))
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, ") :]
-    given = err.get("input")
-    text = f"{where}: {dotted}: {msg}"
-    if kind not in ("missing",) and not isinstance(given, dict | list):
-        text += f" (given: {given!r})"
-    return text
+        return head, msg, "", line
+    if kind == "union_tag_invalid":
+        tags = [t.strip(" '") for t in str(ctx.get("expected_tags", "")).split(",") if t.strip()]
+        hint = difflib.get_close_matches(str(ctx.get("tag", "")), tags, n=1)
+        msg = f"unknown type {ctx.get('tag')!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+        return head, f"{msg}; the types are {', '.join(map(repr, tags))}", "", line
+    if kind == "union_tag_not_found":
+        from vcamseg.effects.registry import EFFECT_TYPES
+
+        return head, f"every effect needs a 'type': one of {', '.join(map(repr, EFFECT_TYPES))}", "", line
+    msg = _TYPE_MESSAGES.get(kind) or str(err.get("msg", "invalid value"))
+    msg = msg.removeprefix("Value error, ").replace("Input should be", "expected", 1)
+    # A check on a whole section or list says what it found itself.
+    quiet = kind == "missing" or (kind == "value_error" and isinstance(given, dict | list))
+    return head, msg, "" if quiet else f" (given: {_given(given)})", line
+
+
+def _given(value: Any) -> str:
+    """A YAML value as the person who wrote it would name it."""
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, dict):
+        return "a section"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bytes):
+        return "binary data"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _override_for(path: list[str | int], overrides: Sequence[str]) -> str | None:

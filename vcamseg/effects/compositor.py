@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -19,30 +21,59 @@ log = logging.getLogger(__name__)
 Step = Callable[[np.ndarray, Segmentation], tuple[np.ndarray, Segmentation]]
 
 
+@dataclass
+class _Stage:
+    """Effects (and the mask config) ready to be switched to; ``fresh``: the ones built for it."""
+
+    mask: MaskConfig
+    configs: list[EffectConfig]
+    effects: list[Effect | GeometryEffect]
+    fresh: list[Effect | GeometryEffect] = field(default_factory=list)
+
+
 class Compositor:
     """``apply(frame, seg)``: refine ``seg.alpha`` from the frame, then run the effects.
 
     ``seg`` may be reused for several frames (the model slower than the camera): the matte is
     still refined against each new frame, and the temporal smoothing advances once per new
-    segmentation."""
+    segmentation.
+
+    Live reload: `update` from the thread that calls `apply`, `stage` from any other (the daemon's
+    reload): the change is then built there and switched to between two frames."""
 
     def __init__(self, mask: MaskConfig, effects: Sequence[EffectConfig]) -> None:
         self.refiner = MaskRefiner(mask)
         self._configs: list[EffectConfig] = []
         self.effects: list[Effect | GeometryEffect] = []
         self._steps: list[Step] = []
-        self._set_effects(effects, reusable=[])
+        self._pending: _Stage | None = None
+        self._stage_lock = threading.Lock()  # one stage() at a time (it builds outside _swap_lock)
+        self._swap_lock = threading.Lock()  # guards _pending between stage() and the compositing thread
+        self._switch(self._build(_Stage(mask, [], []), mask, effects), close_in_background=False)
 
     def update(self, mask: MaskConfig, effects: Sequence[EffectConfig]) -> None:
-        """Live reload: the refiner keeps its temporal state; effects whose config did not change
-        are kept as they are (a background video keeps playing), the others are rebuilt."""
-        if mask != self.refiner.config:
-            self.refiner.config = mask
-        if list(effects) != self._configs:
-            self._set_effects(effects, reusable=list(zip(self._configs, self.effects, strict=True)))
+        """Live reload, in the compositing thread: the refiner keeps its temporal state; effects whose
+        config did not change are kept as they are (a background video keeps playing), the others
+        are rebuilt and the removed ones closed."""
+        self.stage(mask, effects)
+        self._switch_to_staged(close_in_background=False)
+
+    def stage(self, mask: MaskConfig, effects: Sequence[EffectConfig]) -> None:
+        """Live reload from another thread: new effects are built here (an error raises here and
+        changes nothing), and `apply` switches to them before its next frame."""
+        with self._stage_lock:
+            with self._swap_lock:
+                base = self._pending or _Stage(self.refiner.config, self._configs, self.effects)
+            staged = self._build(base, mask, effects)
+            with self._swap_lock:
+                replaced, self._pending = self._pending, staged
+            if replaced is not None:  # never switched to: what it built and the new stage drops is unused
+                _close_all([e for e in replaced.fresh if not _contains(staged.effects, e)])
 
     def apply(self, frame: np.ndarray, seg: Segmentation) -> np.ndarray:
         """Composite one BGR uint8 frame (written in place where the effects can) and return it."""
+        if self._pending is not None:
+            self._switch_to_staged(close_in_background=True)
         if seg.shape != frame.shape[:2]:
             seg = _resized(seg, frame.shape[:2])
         self.refiner.refine(frame, seg)
@@ -52,22 +83,58 @@ class Compositor:
 
     def close(self) -> None:
         """Stop effect threads (background video decoding)."""
-        for effect in self.effects:
-            if isinstance(effect, Closable):
-                effect.close()
+        with self._swap_lock:
+            pending, self._pending = self._pending, None
+        _close_all([*self.effects, *(pending.fresh if pending is not None else [])])
 
-    def _set_effects(self, configs: Sequence[EffectConfig],
-                     reusable: list[tuple[EffectConfig, Effect | GeometryEffect]]) -> None:
-        effects: list[Effect | GeometryEffect] = []
-        for config in configs:
-            match = next((i for i, (old, _) in enumerate(reusable) if old == config), None)
-            effects.append(reusable.pop(match)[1] if match is not None else build_effect(config))
-        for _, unused in reusable:
-            if isinstance(unused, Closable):
-                unused.close()
-        self._configs = list(configs)
-        self.effects = effects
-        self._steps = [_step(e) for e in effects]
+    def _build(self, base: _Stage, mask: MaskConfig, configs: Sequence[EffectConfig]) -> _Stage:
+        reusable = list(zip(base.configs, base.effects, strict=True))
+        staged = _Stage(mask, list(configs), [])
+        try:
+            for config in configs:
+                match = next((i for i, (old, _) in enumerate(reusable) if old == config), None)
+                if match is not None:
+                    staged.effects.append(reusable.pop(match)[1])
+                else:
+                    effect = build_effect(config)
+                    staged.fresh.append(effect)
+                    staged.effects.append(effect)
+        except BaseException:
+            _close_all(staged.fresh)
+            raise
+        return staged
+
+    def _switch_to_staged(self, *, close_in_background: bool) -> None:
+        with self._swap_lock:
+            staged, self._pending = self._pending, None
+        if staged is not None:
+            self._switch(staged, close_in_background=close_in_background)
+
+    def _switch(self, staged: _Stage, *, close_in_background: bool) -> None:
+        retired = [e for e in self.effects if not _contains(staged.effects, e)]
+        if staged.mask != self.refiner.config:
+            self.refiner.config = staged.mask
+        self._configs = staged.configs
+        self.effects = staged.effects
+        self._steps = [_step(e) for e in staged.effects]
+        if retired and close_in_background:
+            # Closing joins a decoder thread (up to 2 s): never in the frame's path.
+            threading.Thread(target=_close_all, args=(retired,), name="vcamseg-close-effects", daemon=True).start()
+        else:
+            _close_all(retired)
+
+
+def _contains(effects: list[Effect | GeometryEffect], effect: Effect | GeometryEffect) -> bool:
+    return any(e is effect for e in effects)
+
+
+def _close_all(effects: Sequence[Effect | GeometryEffect]) -> None:
+    for effect in effects:
+        if isinstance(effect, Closable):
+            try:
+                effect.close()
+            except Exception as exc:  # one effect failing to close must not keep the others open
+                log.warning("closing the %s effect failed: %s", type(effect).__name__, exc)
 
 
 def _step(effect: Effect | GeometryEffect) -> Step:

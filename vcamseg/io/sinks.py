@@ -76,12 +76,10 @@ class VirtualCameraSink:
         try:
             self._camera = pyvirtualcam.Camera(width, height, fps, fmt=fmt, device=path, backend=backend)
         except RuntimeError as exc:
-            raise OutputError(
-                f"cannot open the virtual camera {path}: {exc}",
-                fix="with v4l2loopback < 0.13 and exclusive_caps=1 a device cannot be reopened after its writer "
-                    "closed: upgrade to v4l2loopback >= 0.13, or reload the module (sudo modprobe -r v4l2loopback; "
-                    f"{MODPROBE_HINT}); check that no other program writes to it") from None
+            raise _open_error(path, exc) from None
         self.device_path = path
+        if backend == "v4l2loopback":
+            _announce_frame_rate(path, fps)
         self.width, self.height, self.fps = width, height, fps
         self.pixel_format = pixel_format
         self._yuyv = np.empty((height, width, 2), np.uint8) if pixel_format == "YUYV" else None
@@ -104,6 +102,44 @@ class VirtualCameraSink:
 
     def close(self) -> None:
         self._camera.close()
+
+
+def _announce_frame_rate(path: str, fps: float) -> None:
+    """pyvirtualcam does not set the stream's frame rate, so readers see v4l2loopback's default
+    (30 fps) whatever we send; tell the driver the real one."""
+    try:
+        kept = v4l2.set_frame_rate(path, fps)
+        log.debug("%s announces %.3g fps to readers", path, kept)
+    except OSError as exc:
+        log.warning("could not set the frame rate readers of %s see (%s); they may assume 30 fps", path, exc.strerror)
+
+
+def loopback_module_version() -> tuple[int, ...] | None:
+    """The loaded v4l2loopback module's version from sysfs, or None: modules before 0.13 do not
+    publish it (nor does modinfo or VIDIOC_QUERYCAP, which reports the kernel's version)."""
+    try:
+        text = Path("/sys/module/v4l2loopback/version").read_text().strip()
+        return tuple(int(part) for part in text.split(".")[:3])
+    except (OSError, ValueError):
+        return None
+
+
+def _open_error(path: str, exc: Exception) -> OutputError:
+    """Explain why pyvirtualcam could not open the device, naming the module limitation when it is
+    the cause: v4l2loopback < 0.13 with exclusive_caps=1 does not accept a new writer once the
+    previous one closed (v4l2loopback#442, pyvirtualcam#61)."""
+    version = loopback_module_version()
+    reload = f"sudo modprobe -r v4l2loopback && {MODPROBE_HINT}"
+    if "not a video output device" in str(exc) and (version is None or version < (0, 13)):
+        shown = ".".join(map(str, version)) if version else "< 0.13"
+        return OutputError(
+            f"cannot reopen the virtual camera {path}: v4l2loopback {shown} with exclusive_caps=1 does not accept a "
+            "new writer after the previous one closed (a known limitation of the module before 0.13, "
+            "v4l2loopback issue #442); pyvirtualcam said: " + str(exc),
+            fix=f"install v4l2loopback >= 0.13 (Debian: bookworm-backports), or reload the module: {reload}")
+    return OutputError(
+        f"cannot open the virtual camera {path}: {exc}",
+        fix=f"check that no other program writes to it; if it stays unusable, reload the module: {reload}")
 
 
 def _check_loopback(path: str) -> None:

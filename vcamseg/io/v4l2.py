@@ -93,6 +93,30 @@ class Fract(ctypes.Structure):
     _fields_ = [("numerator", ctypes.c_uint32), ("denominator", ctypes.c_uint32)]
 
 
+class _OutputParm(ctypes.Structure):
+    """struct v4l2_outputparm (40 bytes); v4l2_captureparm has the same layout where it matters."""
+
+    _fields_ = [
+        ("capability", ctypes.c_uint32),
+        ("mode", ctypes.c_uint32),
+        ("timeperframe", Fract),
+        ("extendedmode", ctypes.c_uint32),
+        ("buffers", ctypes.c_uint32),
+        ("reserved", ctypes.c_uint32 * 4),
+    ]
+
+
+class _StreamParmUnion(ctypes.Union):
+    _fields_ = [("output", _OutputParm), ("raw_data", ctypes.c_uint8 * 200)]
+
+
+class StreamParm(ctypes.Structure):
+    """struct v4l2_streamparm (204 bytes)."""
+
+    _anonymous_ = ("parm",)
+    _fields_ = [("type", ctypes.c_uint32), ("parm", _StreamParmUnion)]
+
+
 class _FrmIvalStepwise(ctypes.Structure):
     _fields_ = [("min", Fract), ("max", Fract), ("step", Fract)]
 
@@ -152,6 +176,8 @@ class Event(ctypes.Structure):
 
 
 VIDIOC_QUERYCAP = _ior("V", 0, Capability)
+VIDIOC_G_PARM = _iowr("V", 21, StreamParm)
+VIDIOC_S_PARM = _iowr("V", 22, StreamParm)
 VIDIOC_ENUM_FMT = _iowr("V", 2, FmtDesc)
 VIDIOC_ENUM_FRAMESIZES = _iowr("V", 74, FrmSizeEnum)
 VIDIOC_ENUM_FRAMEINTERVALS = _iowr("V", 75, FrmIvalEnum)
@@ -160,6 +186,7 @@ VIDIOC_SUBSCRIBE_EVENT = _iow("V", 90, EventSubscription)
 VIDIOC_UNSUBSCRIBE_EVENT = _iow("V", 91, EventSubscription)
 
 BUF_TYPE_VIDEO_CAPTURE = 1
+BUF_TYPE_VIDEO_OUTPUT = 2
 CAP_VIDEO_CAPTURE = 0x00000001
 CAP_VIDEO_OUTPUT = 0x00000002
 CAP_DEVICE_CAPS = 0x80000000
@@ -188,6 +215,21 @@ def ioctl(fd: int, request: int, arg: ctypes.Structure) -> None:
             return
         except InterruptedError:
             continue
+
+
+def set_frame_rate(path: str, fps: float, buffer_type: int = BUF_TYPE_VIDEO_OUTPUT) -> float:
+    """Announce ``fps`` as the stream's frame rate (VIDIOC_S_PARM); returns what the driver kept.
+    v4l2loopback passes the output's rate on to readers (ffmpeg, Chrome show it)."""
+    fd = os.open(path, os.O_RDWR | os.O_NONBLOCK)
+    try:
+        parm = StreamParm(type=buffer_type)
+        denominator = 1000
+        parm.output.timeperframe = Fract(round(denominator / fps), denominator)
+        ioctl(fd, VIDIOC_S_PARM, parm)
+        tpf = parm.output.timeperframe
+        return tpf.denominator / tpf.numerator if tpf.numerator else 0.0
+    finally:
+        os.close(fd)
 
 
 def query_capability(fd: int) -> Capability:

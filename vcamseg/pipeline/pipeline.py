@@ -140,6 +140,7 @@ class Pipeline:
         self._source_changed = threading.Event()
         self._model_ready = threading.Event()  # offline, reading waits for it: latency is per frame
         self._last_capture_t: float | None = None
+        self.heartbeat = time.monotonic()  # the send loop's last turn: the daemon's watchdog reads it
         # Frames skipped before the first one is sent (model still loading) are not "dropped".
         self._streaming = False
         self._threads: list[threading.Thread] = []
@@ -240,6 +241,17 @@ class Pipeline:
     def set_pipeline_config(self, config: PipelineConfig) -> None:
         self.pipeline_config = config
 
+    def set_config(self, config: Config) -> None:
+        """The whole config, for the settings read while running: source.retry_interval_s and
+        stall_timeout_s, output.retry_interval_s, output.idle.grace_s and fps. The rest was used
+        when the parts were built: change it through the setters above."""
+        self.config = config
+
+    @property
+    def segmenter(self) -> SegmenterLike | None:
+        """The model in use (None while the first one loads)."""
+        return self._segmenter
+
     # --- idle ------------------------------------------------------------------------------------
 
     @property
@@ -275,7 +287,6 @@ class Pipeline:
             self.stats.set(source_state="running", source=source.description)
         seq = 0
         lost_since: float | None = None
-        retry = self.config.source.retry_interval_s
         while not self.paced and self._running.is_set() and not self._model_ready.wait(POLL_S):
             pass  # offline: no frame waits for the model to load (it would count as latency)
         try:
@@ -298,9 +309,10 @@ class Pipeline:
                     except SourceError as exc:
                         if lost_since is None:
                             lost_since = time.monotonic()
-                            log.warning("source unavailable: %s; retrying every %g s", exc, retry)
+                            log.warning("source unavailable: %s; retrying every %g s", exc,
+                                        self.config.source.retry_interval_s)
                             self.stats.set(source_state="lost")
-                        self._pause(retry)
+                        self._pause(self.config.source.retry_interval_s)
                         continue
                     if lost_since is not None:
                         log.info("source back after %.1f s: %s", time.monotonic() - lost_since, source.description)
@@ -314,13 +326,14 @@ class Pipeline:
                     return
                 except SourceError as exc:
                     lost_since = time.monotonic()
-                    log.warning("source lost: %s; showing a placeholder, retrying every %g s", exc, retry)
+                    log.warning("source lost: %s; showing a placeholder, retrying every %g s", exc,
+                                self.config.source.retry_interval_s)
                     self.stats.set(source_state="lost")
                     self.stats.count("source_errors")
                     with contextlib.suppress(Exception):
                         source.close()
                     source = None
-                    self._pause(retry)
+                    self._pause(self.config.source.retry_interval_s)
                     continue
                 now = time.monotonic()
                 self._last_capture_t = now
@@ -460,6 +473,7 @@ class _Sender:
     def run(self) -> None:
         p = self.p
         while p._running.is_set():
+            p.heartbeat = time.monotonic()
             if p.paced:
                 self.absent_since = p._update_idle(self.absent_since)
                 self._log_stats()

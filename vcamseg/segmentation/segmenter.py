@@ -81,6 +81,15 @@ class Segmenter:
             raise RuntimeError("backend is chosen on the first frame; call segment() or prepare() first")
         return self._backend
 
+    def reconfigured(self, segmentation: SegmentationConfig) -> Segmenter:
+        """A segmenter with other segmentation options that shares this one's loaded model, and its
+        backend too when the model's input size rule (internal_resolution, auto_size_px) is the same:
+        a live threshold or decoding change costs nothing."""
+        same_input = (segmentation.internal_resolution, segmentation.auto_size_px) == (
+            self.config.internal_resolution, self.config.auto_size_px)
+        return Segmenter(self.model_config, segmentation, graph=self.graph,
+                         backend=self._backend if same_input else None)
+
     @property
     def device(self) -> str:
         return self._backend.device if self._backend is not None else "not started"

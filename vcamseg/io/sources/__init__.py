@@ -66,9 +66,22 @@ def open_source(cfg: SourceConfig, *, paced: bool = True, count: int | None = No
     return VideoFileSource(path, loop=cfg.loop, paced=paced)
 
 
-def source_factory(cfg: SourceConfig, *, paced: bool = True, count: int | None = None) -> SourceFactory:
-    """A callable that (re)opens the source: the pipeline calls it again after a failure."""
-    return lambda: open_source(cfg, paced=paced, count=count)
+def source_factory(cfg: SourceConfig, *, paced: bool = True, count: int | None = None,
+                   first: Source | None = None) -> SourceFactory:
+    """A callable that (re)opens the source: the pipeline calls it again after a failure. ``first``:
+    an already opened source, handed out by the first call. A file that went missing since the
+    start is a lost source too (retried, with the placeholder shown), not the end of the daemon."""
+    opened = [first] if first is not None else []
+
+    def reopen() -> Source:
+        if opened:
+            return opened.pop()
+        try:
+            return open_source(cfg, paced=paced, count=count)
+        except InputError as exc:
+            raise SourceError(str(exc)) from None
+
+    return reopen
 
 
 __all__ = ["EndOfStream", "Source", "SourceError", "SourceFactory", "open_source", "source_factory", "source_kind"]
