@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         f"edges {cfg.mask.edges}"
     )
     print(report.table())
-    print(f"({report.seconds:.1f} s)")
+    print(f"({report.seconds:.1f} s; inference on {report.device})")
     return 0
 
 

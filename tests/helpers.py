@@ -22,6 +22,7 @@ def make_segmenter(model_json: Path | None = None, **segmentation: object) -> Se
     cfg = Config()
     path = model_json or mobilenet_json()
     cfg.model.output_stride = int(path.stem.rsplit("stride", 1)[-1])
+    cfg.model.precision = "float"  # deterministic: int8 depends on what the cache holds (tests/test_int8.py)
     for key, value in segmentation.items():
         setattr(cfg.segmentation, key, value)
     return Segmenter(cfg.model, cfg.segmentation, model_json=path)

@@ -111,6 +111,7 @@ def test_backends_agree() -> None:
     for backend in ("tensorflow", "tflite"):
         cfg = Config()
         cfg.model.backend = backend
+        cfg.model.precision = "float"
         seg = Segmenter(cfg.model, cfg.segmentation, model_json=mobilenet_json())
         results[backend] = _logits(seg, image)
         assert seg.backend.name == backend

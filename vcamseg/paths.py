@@ -31,3 +31,15 @@ def runtime_dir() -> Path:
     value = os.environ.get("XDG_RUNTIME_DIR")
     base = Path(value) if value and os.path.isabs(value) else cache_dir() / "run"
     return base / "vcamseg"
+
+
+def expand_home(path: Path) -> Path:
+    """``~`` and ``~user`` expanded; ValueError (not the RuntimeError of Path.expanduser) when
+    that home folder is unknown, so that a config naming one is a config error, not a crash."""
+    try:
+        return path.expanduser()
+    except RuntimeError:
+        head = str(path).split("/", 1)[0]
+        raise ValueError(f"{str(path)!r} starts with {head!r}, but no home folder is known for "
+                         f"{'that user' if head != '~' else 'this user ($HOME is not set)'}: "
+                         "write the full path") from None

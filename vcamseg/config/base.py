@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import types
 import typing
+from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
+
+from vcamseg.paths import expand_home
 
 
 class Section(BaseModel):
@@ -69,3 +72,15 @@ def _takes_booleans(annotation: Any) -> bool:
         if get_origin(member) is Literal and any(isinstance(a, bool) for a in get_args(member)):
             return True
     return False
+
+
+def home_checked(value: Any) -> Any:
+    """A path (or a device text that may be one) whose ``~`` can be expanded: checked when the
+    config loads, kept as written (it is expanded where it is used)."""
+    if isinstance(value, Path | str) and str(value).startswith("~"):
+        expand_home(Path(value))
+    return value
+
+
+# A path in the config that may start with ~ (expanded where used; an unknown ~user is an error).
+UserPath = Annotated[Path, AfterValidator(home_checked)]

@@ -5,6 +5,7 @@ set, and replaced atomically so the daemon's watcher never reads half a file."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import itertools
 import os
@@ -48,11 +49,16 @@ def save_overrides(path: Path, items: Sequence[str]) -> str:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Replace the file (through a symlink: its target) with a temporary file renamed over it."""
+    """Replace the file (through a symlink: its target) with a temporary file renamed over it.
+    Raises ConfigError naming the folder when it cannot be written (full, read-only, ...); the
+    file is then unchanged and no temporary file is left."""
     target = path.resolve()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    mode = target.stat().st_mode & 0o777 if target.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        mode = target.stat().st_mode & 0o777 if target.exists() else 0o644
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise _write_error(target, exc) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
@@ -60,10 +66,24 @@ def write_atomically(path: Path, text: str) -> None:
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise _write_error(target, exc) from None
         raise
+
+
+def _write_error(target: Path, exc: OSError) -> ConfigError:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        problem, fix = "is full", "free some space there, then save again"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        problem, fix = "is not writable", ("check its permissions (under systemd, the unit may write only "
+                                           "~/.config/vcamseg: ReadWritePaths=)")
+    else:
+        problem, fix = "cannot be written", "check the folder"
+    return ConfigError(f"cannot save {target}: its folder {target.parent} {problem} ({exc.strerror or exc}); "
+                       "the file is unchanged", fix=fix)
 
 
 def _round_trip(text: str) -> YAML:

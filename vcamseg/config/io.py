@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field, field_validator
 
-from vcamseg.config.base import Section
+from vcamseg.config.base import Section, home_checked
 
 
 class SourceConfig(Section):
     """The camera (or a stand-in). ``device``: a V4L2 path (/dev/video0), an index (0), a video or
     image path, or ``test`` (a synthetic test pattern)."""
 
-    device: str = Field("/dev/video0", description="/dev/videoN, an index, a video/image file, or 'test'.")
+    device: Annotated[str, AfterValidator(home_checked)] = Field(
+        "/dev/video0", description="/dev/videoN, an index, a video/image file, or 'test'.")
     width: int = Field(1280, ge=16, le=7680, description="Capture width asked of the camera.")
     height: int = Field(720, ge=16, le=4320, description="Capture height asked of the camera.")
     fps: float = Field(30.0, gt=0, le=240, description="Capture frame rate asked of the camera (images and the test "
@@ -60,7 +61,7 @@ class IdleConfig(Section):
 class OutputConfig(Section):
     """The virtual camera (or a file)."""
 
-    device: str = Field(
+    device: Annotated[str, AfterValidator(home_checked)] = Field(
         "label:vcamseg", description="A loopback device (/dev/video10), 'label:NAME' (found by its "
         "v4l2loopback card_label), a video file path (.mp4, .avi, .mkv), an image path (last frame), or 'null'.")
     width: int | None = Field(None, ge=16, le=7680, description="Output width; default: the source's.")

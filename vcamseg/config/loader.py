@@ -4,6 +4,7 @@ what was given (never a traceback), and ``--set KEY=VALUE`` overrides."""
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from vcamseg.config.root import Config
 from vcamseg.errors import ConfigError
 
 Path_ = tuple[str | int, ...]
+_UNKNOWN_TAG = re.compile(r"constructor for the tag '([^']*)'")
 
 
 class _SelfReference(Exception):
@@ -69,6 +71,17 @@ def parse_yaml(text: str, source: str) -> tuple[dict[str, Any], LineIndex]:
             data = loader.construct_document(node) if node is not None else None
         finally:
             loader.dispose()
+    except yaml.constructor.ConstructorError as exc:
+        # SafeLoader refuses tags such as !!python/object (they would run code): never constructed.
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{source}:{mark.line + 1}" if mark else source
+        tag = _UNKNOWN_TAG.search(exc.problem or "")
+        if tag is None:
+            raise ConfigError(f"{where}: YAML error: {exc.problem or exc.context}", fix="fix the YAML syntax") from None
+        raise ConfigError(
+            f"{where}: the YAML tag {tag.group(1).replace('tag:yaml.org,2002:', '!!')!r} is not allowed: a vcamseg "
+            "config is plain YAML (mappings, lists, text, numbers, true/false)",
+            fix="remove the tag (no !!python/... or other !tags)") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{source}:{mark.line + 1}" if mark else source
@@ -281,9 +294,13 @@ def _describe(
     if kind in ("union_tag_invalid", "union_tag_not_found") and isinstance(given, dict) and "type" in given:
         path = [*path, "type"]  # point at the effect's type: line
     dotted = ".".join(str(p) for p in path) or "(top level)"
-    override = _override_for(path, overrides)
+    override, inside = _override_for(path, overrides)
     line = index.line_of(tuple(path))
-    where = f"--set {override}" if override else (f"{source}:{line}" if line else source)
+    if override and inside and tuple(path) in index.lines:
+        # A check on a whole section the file has, with a --set inside it: either may be the cause.
+        where = f"{source}:{line} (with --set {override})"
+    else:
+        where = f"--set {override}" if override else (f"{source}:{line}" if line else source)
     head = f"{where}: {dotted}"
     if kind == "extra_forbidden":
         valid = _valid_keys(path[:-1], data)
@@ -326,13 +343,18 @@ def _given(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _override_for(path: list[str | int], overrides: Sequence[str]) -> str | None:
+def _override_for(path: list[str | int], overrides: Sequence[str]) -> tuple[str | None, bool]:
+    """The last --set that wrote ``path`` or a section around it (False), else one that wrote a
+    key inside ``path`` (True: ``path`` is a section, checked as a whole), else None."""
     dotted = ".".join(str(p) for p in path)
+    inside = None
     for item in reversed(overrides):
         key = item.partition("=")[0].strip()
-        if dotted == key or dotted.startswith(key + ".") or (key.startswith(dotted + ".") and dotted):
-            return item
-    return None
+        if dotted == key or dotted.startswith(key + "."):
+            return item, False
+        if inside is None and dotted and key.startswith(dotted + "."):
+            inside = item
+    return inside, inside is not None
 
 
 def _valid_keys(path: list[str | int], data: dict[str, Any]) -> list[str]:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field
 
-from vcamseg.config.base import Section
+from vcamseg.config.base import Section, UserPath
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
@@ -26,7 +25,7 @@ class ServiceConfig(Section):
     control_socket: bool = Field(
         True, description="Serve `vcamseg status`, `vcamseg set` and `vcamseg snapshot` on a Unix socket (only this "
         "user may connect; never TCP). Off: those commands cannot reach the daemon, and nothing stops a second daemon.")
-    control_socket_path: Path | None = Field(
+    control_socket_path: UserPath | None = Field(
         None, description="The control socket (default $XDG_RUNTIME_DIR/vcamseg/control.sock). One daemon per "
         "socket: give a second daemon (a second virtual camera) its own.")
     watch_config: bool = Field(

@@ -3,6 +3,7 @@ write instead (the loader prefixes it with the file, line and key)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -10,6 +11,7 @@ import cv2
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo
 
 from vcamseg.effects.palettes import PALETTES, Palette
+from vcamseg.paths import expand_home
 from vcamseg.segmentation.parts import PART_IDS, PART_NAMES
 
 RGB = tuple[int, int, int]
@@ -104,11 +106,17 @@ def part_id_set(names: list[str] | None) -> set[int]:
 def _existing_file(value: Path, what: str, info: ValidationInfo) -> Path:
     """``~`` expanded; a relative path is taken from the config file's folder when the loader
     passes it as validation context ``{"config_dir": ...}``, else from the working directory."""
-    path = value.expanduser()
+    try:
+        path = expand_home(value)
+    except ValueError as exc:
+        raise ValueError(f"{what} {exc}") from None
     context = info.context if isinstance(info.context, dict) else {}
     if not path.is_absolute() and context.get("config_dir"):
         path = Path(context["config_dir"]) / path
     if not path.exists():
+        if path.is_symlink():  # a link whose target is gone: name both, or the message looks wrong
+            raise ValueError(f"{what} {str(path)!r} is a symbolic link to {os.readlink(path)!r}, which does not "
+                             "exist: fix the link or give the path of an existing file")
         raise ValueError(f"{what} {str(path)!r} does not exist: give the path of an existing file "
                          "(absolute, or relative to the config file; ~ is expanded)")
     if not path.is_file():

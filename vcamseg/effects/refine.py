@@ -99,13 +99,16 @@ class MaskRefiner:
         small_bgr = shrink(matte_image, work, dst=buf.get("bgr_small", (work_h, work_w, 3)))
         gray_small = cv2.cvtColor(small_bgr, cv2.COLOR_BGR2GRAY, dst=buf.get("gray_small", (work_h, work_w)))
 
-        if seg is not self._last_seg or self._smoothed is None:
+        # A result reused for several frames (pipeline.segment_every_n_frames) shares its base:
+        # the temporal state advances once per model result, not once per frame.
+        source = seg.base or seg
+        if source is not self._last_seg or self._smoothed is None:
             scores = seg.scores_at(work)
             probability = np.multiply(scores, np.float32(1.0 / 255.0), dtype=np.float32)
             spread = max(1, round(max(work) / 32))  # about one BodyPix output cell
             self._smoothed = self.smoother.update(probability, gray_small, cfg.temporal_smoothing,
                                                   cfg.motion_threshold, spread)
-            self._last_seg = seg
+            self._last_seg = source
         matte = self._matte(matte_image, small_bgr, gray_small, self._smoothed, seg.threshold)
         # A new array every frame: seg.alpha belongs to the segmentation and outlives this call.
         alpha = matte if matte.shape == (h, w) else cv2.resize(matte, (w, h), interpolation=cv2.INTER_LINEAR)

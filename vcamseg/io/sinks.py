@@ -22,6 +22,7 @@ import numpy as np
 from vcamseg.config.io import OutputConfig
 from vcamseg.errors import OutputError
 from vcamseg.io import v4l2
+from vcamseg.io.file_identity import FileIdentity
 from vcamseg.io.loopback import MODPROBE_HINT, resolve_output_device
 
 log = logging.getLogger(__name__)
@@ -164,7 +165,9 @@ def _check_loopback(path: str) -> None:
 
 
 class VideoFileSink:
-    """cv2.VideoWriter; ``close()`` finalises the container (an mp4 is unplayable without it)."""
+    """cv2.VideoWriter; ``close()`` finalises the container (an mp4 is unplayable without it).
+    A file removed or replaced while it is written is a SinkError, like a vanished virtual camera:
+    the writer would go on filling an inode nobody can reach; reopened, it starts a new file."""
 
     device_path = None
 
@@ -181,8 +184,11 @@ class VideoFileSink:
         self.width, self.height, self.fps = width, height, fps
         self.frames = 0
         self.description = f"video {path} ({width}x{height} {fps:g} fps, {fourcc})"
+        self._identity = FileIdentity(path, interval_s=HEALTH_CHECK_INTERVAL_S, growing=True)
 
     def send(self, frame: np.ndarray) -> None:
+        if (change := self._identity.change()) is not None:
+            raise SinkError(f"output video {self.path} was {change} while being written")
         self._writer.write(frame)
         self.frames += 1
 

@@ -43,7 +43,7 @@ import numpy as np
 
 from vcamseg.config import Config
 from vcamseg.config.pipeline import PipelineConfig
-from vcamseg.errors import VcamsegError
+from vcamseg.errors import VcamsegError, one_line
 from vcamseg.io.loopback import AlwaysWatched, ReaderMonitor, ReaderState
 from vcamseg.io.sinks import Sink, SinkError, SinkFactory
 from vcamseg.io.sources import EndOfStream, Source, SourceError, SourceFactory
@@ -83,9 +83,7 @@ def reuse(seg: Segmentation) -> Segmentation:
     Effects may change the object they get (the refiner sets ``alpha``, mirror swaps it for its
     flipped twin), so each frame gets its own; the model's upsampled scores are computed once.
     """
-    part_fn = None if seg.compute_part_ids is None else (lambda mask: seg.part_ids)
-    people_fn = None if seg.compute_people is None else (lambda mask: seg.people)
-    return Segmentation(seg.shape, seg.threshold, lambda: seg.scores, part_fn, people_fn, list(seg.poses))
+    return seg.shared()
 
 
 class Pipeline:
@@ -195,6 +193,11 @@ class Pipeline:
             self._mask_cond.notify_all()
         # The sender closes the sink: join it first so files are finished before we return.
         for thread in sorted(self._threads, key=lambda t: t.name != "vcamseg-send"):
+            if thread.name == "vcamseg-segment" and not self._model_ready.is_set():
+                # A model load cannot be interrupted, and waiting for it would only delay the stop:
+                # it ends with the process (nothing it holds needs finishing).
+                log.info("stopping while the model loads")
+                continue
             thread.join(max(0.0, deadline - time.monotonic()))
             if thread.is_alive():
                 log.warning("%s did not stop in time (blocked in a camera read or model load); leaving it", thread.name)
@@ -286,7 +289,8 @@ class Pipeline:
         if source is not None:
             self.stats.set(source_state="running", source=source.description)
         seq = 0
-        lost_since: float | None = None
+        outage = _Outage(self)
+        fresh = False  # a source just (re)opened: it counts as back once it delivers a frame
         while not self.paced and self._running.is_set() and not self._model_ready.wait(POLL_S):
             pass  # offline: no frame waits for the model to load (it would count as latency)
         try:
@@ -307,17 +311,11 @@ class Pipeline:
                     try:
                         source = self._source_factory()
                     except SourceError as exc:
-                        if lost_since is None:
-                            lost_since = time.monotonic()
-                            log.warning("source unavailable: %s; retrying every %g s", exc,
-                                        self.config.source.retry_interval_s)
-                            self.stats.set(source_state="lost")
+                        outage.unavailable(exc)
                         self._pause(self.config.source.retry_interval_s)
                         continue
-                    if lost_since is not None:
-                        log.info("source back after %.1f s: %s", time.monotonic() - lost_since, source.description)
-                        lost_since = None
-                    self.stats.set(source_state="running", source=source.description)
+                    fresh = True
+                    self.stats.set(source=source.description)
                 try:
                     image = source.read()
                 except EndOfStream:
@@ -325,16 +323,20 @@ class Pipeline:
                     self._frames.end()
                     return
                 except SourceError as exc:
-                    lost_since = time.monotonic()
-                    log.warning("source lost: %s; showing a placeholder, retrying every %g s", exc,
-                                self.config.source.retry_interval_s)
-                    self.stats.set(source_state="lost")
-                    self.stats.count("source_errors")
+                    # A source that opens but fails at once (an empty video) is still the same
+                    # outage: no "back"/"lost" pair in the log at every retry.
+                    if fresh:
+                        outage.unavailable(exc)
+                    else:
+                        outage.lost(exc)
                     with contextlib.suppress(Exception):
                         source.close()
                     source = None
                     self._pause(self.config.source.retry_interval_s)
                     continue
+                if fresh:
+                    outage.back(source.description)
+                    fresh = False
                 now = time.monotonic()
                 self._last_capture_t = now
                 if image.shape[1] != self.width or image.shape[0] != self.height:
@@ -451,6 +453,43 @@ class Pipeline:
                 self._done.set()
 
 
+class _Outage:
+    """The capture thread's account of a lost source: when it went, and why. The loss and the
+    return are logged once each; while it is away, each new reason it cannot be opened is logged
+    once (a removed file, then an empty one), never every retry."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.p = pipeline
+        self.since: float | None = None
+        self.reason = ""
+
+    def lost(self, exc: SourceError) -> None:
+        """A running source failed."""
+        p = self.p
+        self.since, self.reason = time.monotonic(), str(exc)
+        log.warning("source lost: %s; showing a placeholder, retrying every %g s", exc,
+                    p.config.source.retry_interval_s)
+        p.stats.set(source_state="lost")
+        p.stats.count("source_errors")
+
+    def unavailable(self, exc: SourceError) -> None:
+        """The source could not be (re)opened, or failed before its first frame."""
+        p = self.p
+        if self.since is None:
+            self.since = time.monotonic()
+            p.stats.set(source_state="lost")
+        if str(exc) != self.reason:
+            self.reason = str(exc)
+            log.warning("source unavailable: %s; retrying every %g s", exc, p.config.source.retry_interval_s)
+
+    def back(self, description: str) -> None:
+        """A (re)opened source delivered its first frame."""
+        if self.since is not None:
+            log.info("source back after %.1f s: %s", time.monotonic() - self.since, description)
+            self.since, self.reason = None, ""
+        self.p.stats.set(source_state="running")
+
+
 class _Sender:
     """The send thread's state: pacing, last frame, cards, idle bookkeeping."""
 
@@ -469,6 +508,7 @@ class _Sender:
         self.absent_since: float | None = None
         self.next_stats = time.monotonic() + pipeline.pipeline_config.stats_interval_s
         self.next_sink_retry = 0.0
+        self.sink_reopen_error = ""  # the last reason reopening the output failed (logged once)
 
     def run(self) -> None:
         p = self.p
@@ -555,9 +595,17 @@ class _Sender:
         try:
             p._sink = p._sink_factory()
         except VcamsegError as exc:
-            log.debug("output still unavailable: %s", exc)
+            # Why it cannot be reopened may differ from why it was lost: say it once per outage.
+            reason = one_line(exc)
+            if reason != self.sink_reopen_error:
+                log.warning("output still unavailable: %s; retrying every %g s", reason,
+                            p.config.output.retry_interval_s)
+                self.sink_reopen_error = reason
+            else:
+                log.debug("output still unavailable: %s", reason)
             self.next_sink_retry = time.monotonic() + p.config.output.retry_interval_s
             return False
+        self.sink_reopen_error = ""
         log.info("output back: %s", p._sink.description)
         p.stats.set(sink_state="open", sink=p._sink.description)
         return True

@@ -48,6 +48,14 @@ class Geometry:
         flags = (cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR) | cv2.WARP_INVERSE_MAP
         return cv2.warpAffine(grid, m, (out_w, out_h), flags=flags, borderMode=cv2.BORDER_REPLICATE)
 
+    def labels_to_frame(self, labels: np.ndarray, factor: int) -> np.ndarray:
+        """A label map on the grid of input pixels ``factor * i`` (corner aligned) -> frame size.
+        Nearest neighbour both ways: labels must not blend."""
+        m = np.array([[1.0 / factor, 0, 0], [0, 1.0 / factor, 0]], np.float32)
+        flags = cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP
+        at_input = cv2.warpAffine(labels, m, (self.input_w, self.input_h), flags=flags, borderMode=cv2.BORDER_REPLICATE)
+        return self.input_to_frame(at_input, nearest=True)
+
     def input_to_frame(self, image: np.ndarray, nearest: bool = False) -> np.ndarray:
         interp = cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR
         return cv2.resize(image, (self.frame_w, self.frame_h), interpolation=interp)

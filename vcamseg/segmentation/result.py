@@ -58,6 +58,8 @@ class Segmentation:
     # Scores at the model's input resolution (a plain resize of them gives the frame's): lets
     # reduced-resolution consumers skip the full-size upsampling.
     compute_input_scores: Callable[[], np.ndarray] | None = None
+    # Another frame's result whose arrays this one shares (see ``shared``).
+    base: Segmentation | None = None
     _alpha: np.ndarray | None = None
 
     @classmethod
@@ -83,12 +85,21 @@ class Segmentation:
             poses=list(poses or []),
         )
 
+    def shared(self) -> Segmentation:
+        """Another result over this one's arrays, for a frame that reuses this mask: effects may
+        set its ``alpha`` (or mirror it) without touching this one, and the model's arrays are
+        computed once, by this one."""
+        return Segmentation(self.shape, self.threshold, self.compute_scores, self.compute_part_ids,
+                            self.compute_people, list(self.poses), self.compute_input_scores, base=self.base or self)
+
     @cached_property
     def scores(self) -> np.ndarray:
-        return self.compute_scores()
+        return self.base.scores if self.base is not None else self.compute_scores()
 
     @cached_property
     def input_scores(self) -> np.ndarray | None:
+        if self.base is not None:
+            return self.base.input_scores
         return None if self.compute_input_scores is None else self.compute_input_scores()
 
     def scores_at(self, size: tuple[int, int]) -> np.ndarray:
@@ -103,6 +114,8 @@ class Segmentation:
 
     @cached_property
     def mask(self) -> np.ndarray:
+        if self.base is not None:
+            return self.base.mask
         # scores are probability*255; threshold in [0, 1].
         level = int(np.ceil(self.threshold * 255.0))
         return self.scores >= max(level, 1)
@@ -115,6 +128,8 @@ class Segmentation:
     def part_ids(self) -> np.ndarray:
         if self.compute_part_ids is None:
             raise ValueError("this segmentation has no body-part map (the model or source gave none)")
+        if self.base is not None:
+            return self.base.part_ids
         return self.compute_part_ids(self.mask)
 
     def part_ids_within(self, mask: np.ndarray) -> np.ndarray:
@@ -131,6 +146,8 @@ class Segmentation:
     def people(self) -> np.ndarray | None:
         if self.compute_people is None:
             return None
+        if self.base is not None:
+            return self.base.people
         return self.compute_people(self.mask)
 
     @property

@@ -17,11 +17,14 @@ from vcamseg.config.segmentation import SegmentationConfig
 from vcamseg.errors import InputError
 from vcamseg.imaging import shrink
 from vcamseg.segmentation.backends import Backend, create_backend
+from vcamseg.segmentation.backends.base import gpu_names
+from vcamseg.segmentation.backends.tflite import TFLiteBackend
 from vcamseg.segmentation.decode import instances, person
 from vcamseg.segmentation.decode.poses import decode_poses
 from vcamseg.segmentation.geometry import Geometry
 from vcamseg.segmentation.graph import IMAGENET_MEAN_RGB, OUTPUTS, BodyPixGraph, load_graph
 from vcamseg.segmentation.parts import PART_NAMES
+from vcamseg.segmentation.quantize import Int8Calibrator, cached_int8
 from vcamseg.segmentation.result import Pose, Segmentation
 
 log = logging.getLogger(__name__)
@@ -58,6 +61,7 @@ class Segmenter:
         *,
         backend: Backend | None = None,
         graph: BodyPixGraph | None = None,
+        calibrator: Int8Calibrator | None = None,
     ) -> None:
         self.model_config = model
         self.config = segmentation
@@ -71,6 +75,7 @@ class Segmenter:
             graph = load_graph(path, model.architecture, model.output_stride)
         self.graph = graph
         self._backend = backend
+        self._calibrator = calibrator
         self.timings = Timings()
         self._input: np.ndarray | None = None
 
@@ -88,7 +93,8 @@ class Segmenter:
         same_input = (segmentation.internal_resolution, segmentation.auto_size_px) == (
             self.config.internal_resolution, self.config.auto_size_px)
         return Segmenter(self.model_config, segmentation, graph=self.graph,
-                         backend=self._backend if same_input else None)
+                         backend=self._backend if same_input else None,
+                         calibrator=self._calibrator if same_input else None)
 
     @property
     def device(self) -> str:
@@ -103,6 +109,7 @@ class Segmenter:
         geom = self.geometry(frame_h, frame_w)
         if self._backend is None:
             self._backend = create_backend(self.graph, self.model_config, (geom.input_h, geom.input_w), self.cache_dir)
+            self._start_int8()
             log.info(
                 "inference device: %s (%s, stride %d, input %dx%d for %dx%d frames)",
                 self._backend.device,
@@ -114,6 +121,19 @@ class Segmenter:
                 frame_h,
             )
         return self._backend
+
+    def _start_int8(self) -> None:
+        """On the CPU, int8 when configured: from the cache, else calibrated on this stream."""
+        backend, cfg = self._backend, self.model_config
+        wanted = cfg.precision == "int8" or (cfg.precision == "auto" and not gpu_names())
+        if not wanted or getattr(backend, "name", "") != "tflite" or getattr(backend, "precision", "") != "float":
+            return
+        cached = cached_int8(self.graph, self.cache_dir)
+        if cached is not None:
+            self._backend = TFLiteBackend(self.graph, cfg.threads, self.cache_dir, model=cached, precision="int8")
+        else:
+            self._calibrator = Int8Calibrator(self.graph, cfg.threads, self.cache_dir)
+            log.info("int8: calibrating on the first frames of this stream (float until then)")
 
     def preprocess(self, frame: np.ndarray, geom: Geometry) -> np.ndarray:
         """Resize, BGR->RGB and normalise into a reused float32 buffer [1, h, w, 3]."""
@@ -138,6 +158,9 @@ class Segmenter:
         geom = self.geometry(h, w)
         t0 = time.perf_counter()
         image = self.preprocess(frame, geom)
+        if self._calibrator is not None:
+            self._calibrator.offer(image)
+            backend = self._switch_to(self._calibrator.take()) or backend
         t1 = time.perf_counter()
         outputs = tuple(o[0] for o in backend.run(image))
         if self.config.flip_average:
@@ -151,6 +174,23 @@ class Segmenter:
         self.timings.preprocess = (t1 - t0) * 1000
         self.timings.model = (t2 - t1) * 1000
         return geom, outputs
+
+    @property
+    def calibrating(self) -> bool:
+        return self._calibrator is not None and not self._calibrator.done
+
+    def settle(self, timeout: float = 60.0) -> None:
+        """Wait for a running int8 calibration to finish and switch to its result (benchmarks)."""
+        if self._calibrator is not None:
+            self._calibrator.wait(timeout)
+            self._switch_to(self._calibrator.take())
+
+    def _switch_to(self, backend: Backend | None) -> Backend | None:
+        if backend is not None:
+            self._backend = backend
+            self._calibrator = None
+            log.info("inference device: %s", backend.device)
+        return backend
 
     def segment(self, frame: np.ndarray) -> Segmentation:
         geom, out = self.infer(frame)

@@ -60,8 +60,10 @@ class ConfigSource:
         return Loaded(config, data, base.index, base.text, (*base.runtime_changes, *changes))
 
     def _validate(self, data: dict[str, Any], index: LineIndex, overrides: Sequence[str]) -> Config:
-        # Relative paths in the file (background images, ...) are relative to the file's folder.
-        return validate(data, index, str(self.path), overrides, base_dir=self.path.absolute().parent)
+        # Relative paths in the file (background images, ...) are relative to the file's folder:
+        # the real file's, behind a symlink (a config kept with its pictures in a dotfiles folder),
+        # as `vcamseg config check` (load_config) takes them.
+        return validate(data, index, str(self.path), overrides, base_dir=self.path.resolve().parent)
 
     def _apply_devices(self, data: dict[str, Any]) -> None:
         # Set as text, not through --set: YAML would read "null" as None and "0" as a number.

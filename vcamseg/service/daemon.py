@@ -41,6 +41,9 @@ log = logging.getLogger(__name__)
 
 STOP_TIMEOUT_S = 0.8  # for the pipeline: the whole stop stays within a second of SIGTERM
 SET_TIMEOUT_S = 20.0  # a `vcamseg set` waits this long for its turn and its result
+# SIGHUPs this soon after the first are the same reload: a burst costs a few reloads, and one
+# `systemctl reload` is applied this much later (well within what anyone notices).
+SIGHUP_WINDOW_S = 0.1
 
 
 def socket_path_of(config: Config) -> Path:
@@ -122,8 +125,7 @@ class Daemon:
 
     def _on_signal(self, signum: int, _frame: object) -> None:
         if signum == signal.SIGHUP:
-            log.info("SIGHUP: reloading %s", self.source.path)
-            self._reloads.put(_Reload("SIGHUP"))
+            self._reloads.put(_Reload("SIGHUP"))  # logged by the reload thread, once per coalesced burst
             return
         log.info("%s: stopping", signal.Signals(signum).name)
         self._stop.set()
@@ -173,10 +175,13 @@ class Daemon:
     # --- reloads (one thread, in order) --------------------------------------------------------------
 
     def _reload_loop(self) -> None:
+        held: list[_Reload | None] = []  # taken from the queue while coalescing, to be handled next
         while True:
-            item = self._reloads.get()
+            item = held.pop() if held else self._reloads.get()
             if item is None:
                 return
+            if item.trigger != "set":
+                item = self._coalesced(item, held)
             try:
                 result = self._set(item) if item.trigger == "set" else self._reload_file(item.trigger)
             except VcamsegError as exc:
@@ -195,6 +200,32 @@ class Daemon:
                     item.done.set_result(result)
             if result is not None:
                 self.last_result = result
+
+    def _coalesced(self, item: _Reload, held: list[_Reload | None]) -> _Reload:
+        """``item`` (a file change or SIGHUP) merged with the file reloads queued behind it, and for
+        a SIGHUP those that come within SIGHUP_WINDOW_S: each would read the same file again, so a
+        burst of SIGHUPs is a few reloads, not one per signal (file changes are debounced by the
+        watcher already). The first other request (a `set`, or the stop) ends the window and is
+        kept in ``held``, to be handled next, in order."""
+        count = 1
+        trigger = item.trigger
+        deadline = time.monotonic() + (SIGHUP_WINDOW_S if trigger == "SIGHUP" else 0.0)
+        while True:
+            left = deadline - time.monotonic()
+            try:
+                following = self._reloads.get(timeout=left) if left > 0 else self._reloads.get_nowait()
+            except queue.Empty:
+                break
+            if following is None or following.trigger == "set":
+                held.append(following)
+                break
+            count += 1
+            if following.trigger == "SIGHUP":
+                trigger = "SIGHUP"  # a SIGHUP reapplies even an unchanged file
+        if trigger == "SIGHUP":
+            burst = f" ({count} requests coalesced)" if count > 1 else ""
+            log.info("SIGHUP: reloading %s%s", self.source.path, burst)
+        return _Reload(trigger)
 
     def _reload_file(self, trigger: str) -> ReloadResult | None:
         if trigger == "SIGHUP":
@@ -224,7 +255,13 @@ class Daemon:
         result = self._apply(loaded.config, "set")
         if item.save:
             before = self.source.read_text()
-            text = save_overrides(self.source.path, item.changes)
+            try:
+                text = save_overrides(self.source.path, item.changes)
+            except ConfigError as exc:
+                # Applied but not saved: what runs is the change, kept as unsaved (runtime) until
+                # the file changes, and the reply says so.
+                self.loaded = loaded
+                raise ConfigError(f"applied, but not saved: {exc.message}", fix=exc.fix) from None
             kept = tuple(c for c in loaded.runtime_changes if c not in item.changes)
             if before == self.loaded.text:
                 # The file was what runs: it now holds these changes, and its reload changes nothing.

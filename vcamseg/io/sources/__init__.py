@@ -61,9 +61,10 @@ def open_source(cfg: SourceConfig, *, paced: bool = True, count: int | None = No
     if not path.is_file():
         raise InputError(f"source {cfg.device} does not exist",
                          fix="give a camera (/dev/video0 or an index), a video or image file, or 'test'")
+    # Paced (the daemon), a file stands in for a camera: removing or replacing it is noticed.
     if kind == "image":
-        return ImageSource(path, cfg.fps, paced=paced, count=count)
-    return VideoFileSource(path, loop=cfg.loop, paced=paced)
+        return ImageSource(path, cfg.fps, paced=paced, count=count, watch=paced)
+    return VideoFileSource(path, loop=cfg.loop, paced=paced, watch=paced)
 
 
 def source_factory(cfg: SourceConfig, *, paced: bool = True, count: int | None = None,

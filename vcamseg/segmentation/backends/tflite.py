@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -26,11 +27,20 @@ def _interpreter_class() -> type:
     return Interpreter
 
 
-def convert(graph: BodyPixGraph, cache_dir: Path) -> Path:
-    """The .tflite file for ``graph``, converting and caching it when needed."""
+def cache_path(graph: BodyPixGraph, cache_dir: Path, precision: str = "float") -> Path:
+    """Where the conversion of ``graph`` lives: keyed by the model files' sha256 and the converter."""
     import tensorflow as tf
 
-    target = cache_dir / "tflite" / f"{graph.digest[:32]}-tf{tf.__version__}.tflite"
+    suffix = "" if precision == "float" else f"-{precision}"
+    return cache_dir / "tflite" / f"{graph.digest[:32]}-tf{tf.__version__}{suffix}.tflite"
+
+
+def convert(graph: BodyPixGraph, cache_dir: Path) -> Path | bytes:
+    """The .tflite file for ``graph``, converting and caching it when needed; the converted model
+    itself (bytes) when the cache cannot be written (full, read-only): it runs from memory."""
+    import tensorflow as tf
+
+    target = cache_path(graph, cache_dir)
     if target.is_file() and target.stat().st_size > 0:
         return target
     log.info("converting %s to TFLite (once; cached in %s)", graph.path.name, target.parent)
@@ -42,32 +52,70 @@ def convert(graph: BodyPixGraph, cache_dir: Path) -> Path:
             f"TFLite conversion of {graph.path} failed: {exc}", fix="use model.backend: tensorflow"
         ) from None
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=target.parent, delete=False, suffix=".part") as fh:
-            fh.write(content)
-            tmp = Path(fh.name)
-        os.replace(tmp, target)
+        _write_atomically(target, content)
     except OSError as exc:
-        log.warning(
-            "could not cache the TFLite conversion in %s (%s); converting again next start", target.parent, exc.strerror
-        )
-        fallback = Path(tempfile.mkdtemp(prefix="vcamseg-")) / target.name
-        fallback.write_bytes(content)
-        return fallback
+        log.warning("could not cache the TFLite conversion in %s (%s); running it from memory, and converting "
+                    "again at the next start", target.parent, exc.strerror or exc)
+        return content
     return target
+
+
+def convert_int8(graph: BodyPixGraph, calibration: list[np.ndarray]) -> bytes:
+    """Full-integer (int8) TFLite of ``graph``, its activation ranges calibrated on ``calibration``
+    (model inputs [1, h, w, 3] from real frames); float input and outputs, so it is a drop-in.
+    XNNPACK's int8 kernels run MobileNet ~2x faster than float on x86 (VNNI) and ARM."""
+    import tensorflow as tf
+
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([graph.function])
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = lambda: ([image] for image in calibration)
+    try:
+        with warnings.catch_warnings():  # "Statistics for quantized inputs were expected": inputs stay float
+            warnings.simplefilter("ignore", UserWarning)
+            return converter.convert()
+    except Exception as exc:  # the converter raises many types
+        raise ModelError(f"int8 conversion of {graph.path} failed: {exc}", fix="set model.precision: float") from None
+
+
+def write_cache(target: Path, content: bytes) -> bool:
+    """Cache a conversion; False (logged) when the cache cannot be written."""
+    try:
+        _write_atomically(target, content)
+    except OSError as exc:
+        log.warning("could not cache %s in %s (%s)", target.name, target.parent, exc.strerror or exc)
+        return False
+    return True
+
+
+def _write_atomically(target: Path, content: bytes) -> None:
+    """Through a temporary file renamed into place: a reader never sees half a model, and a failed
+    write (a full disk) leaves nothing behind."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(content)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 class TFLiteBackend:
     name = "tflite"
 
-    def __init__(self, graph: BodyPixGraph, threads: int, cache_dir: Path) -> None:
-        path = convert(graph, cache_dir)
+    def __init__(self, graph: BodyPixGraph, threads: int, cache_dir: Path, model: Path | bytes | None = None,
+                 precision: str = "float") -> None:
+        if model is None:
+            model = convert(graph, cache_dir)
+        self.precision = precision
         self.threads = threads if threads > 0 else (os.cpu_count() or 1)
-        self._interp = _interpreter_class()(model_path=str(path), num_threads=self.threads)
+        source = {"model_content": model} if isinstance(model, bytes) else {"model_path": str(model)}
+        self._interp = _interpreter_class()(**source, num_threads=self.threads)
         self._input = self._interp.get_input_details()[0]["index"]
         self._outputs = [d["index"] for d in self._interp.get_output_details()]
         self._shape: tuple[int, ...] | None = None
-        self.device = f"CPU (TFLite XNNPACK, {self.threads} threads)"
+        self.device = f"CPU (TFLite XNNPACK {precision}, {self.threads} threads)"
 
     def run(self, image: np.ndarray) -> tuple[np.ndarray, ...]:
         if image.shape != self._shape:

@@ -11,7 +11,6 @@ upsampled to the frame and cut by the full-size person mask. Offsets and poses s
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
 from vcamseg.segmentation.geometry import Geometry
@@ -67,14 +66,6 @@ def assign_people(
 
 def people_map(labels: np.ndarray, geom: Geometry, mask: np.ndarray) -> np.ndarray:
     """Label grid -> frame-size label map (0 background), cut by the person mask."""
-    m = np.array([[1.0 / INSTANCE_FACTOR, 0, 0], [0, 1.0 / INSTANCE_FACTOR, 0]], np.float32)
-    at_input = cv2.warpAffine(
-        labels,
-        m,
-        (geom.input_w, geom.input_h),
-        flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP,
-        borderMode=cv2.BORDER_REPLICATE,
-    )
-    full = geom.input_to_frame(at_input, nearest=True)
+    full = geom.labels_to_frame(labels, INSTANCE_FACTOR)
     full[~mask] = 0
     return full

@@ -30,15 +30,6 @@ def part_ids(part_logits: np.ndarray, geom: Geometry, mask: np.ndarray) -> np.nd
     """Grid part logits (gh, gw, 24) -> uint8 part id at frame size, 255 outside ``mask``."""
     fine = geom.grid_to_input(np.ascontiguousarray(part_logits, dtype=np.float32), factor=PART_FACTOR)
     ids = np.argmax(fine, axis=2).astype(np.uint8)
-    # Nearest upsampling of labels: quarter input -> input -> frame.
-    m = np.array([[1.0 / PART_FACTOR, 0, 0], [0, 1.0 / PART_FACTOR, 0]], np.float32)
-    ids_in = cv2.warpAffine(
-        ids,
-        m,
-        (geom.input_w, geom.input_h),
-        flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP,
-        borderMode=cv2.BORDER_REPLICATE,
-    )
-    full = geom.input_to_frame(ids_in, nearest=True)
+    full = geom.labels_to_frame(ids, PART_FACTOR)
     full[~mask] = BACKGROUND
     return full

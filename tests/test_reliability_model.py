@@ -1,0 +1,142 @@
+"""Faults around the model, on real daemons: files corrupted before the start (a clear error naming
+the file and the fix, exit code 2) and during a live model switch (a clear error, the running model
+stays, frames keep flowing), and SIGTERM while a model loads (stopped within about a second,
+cleanly)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.daemon_process import DaemonProcess, log_lines
+
+pytestmark = pytest.mark.slow
+
+MODEL = Path("bodypix/mobilenet/float/050")
+SHARD = MODEL / "group1-shard1of1.bin"
+MODEL_JSON = MODEL / "model-stride16.json"
+OFFICIAL = "https://storage.googleapis.com/tfjs-models/savedmodel/"
+
+
+def model_copy(models_dir: Path, folder: Path) -> Path:
+    (folder / MODEL).mkdir(parents=True)
+    for name in ("model-stride16.json", "model-stride8.json", "group1-shard1of1.bin"):
+        shutil.copy(models_dir / MODEL / name, folder / MODEL / name)
+    return folder
+
+
+def flip_a_byte(path: Path, offset: int = 4096) -> None:
+    data = bytearray(path.read_bytes())
+    data[offset] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("damage", ["shard", "model.json"])
+def test_a_model_corrupted_before_the_start_is_a_clear_error_and_exit_code_2(
+        damage: str, models_dir: Path, tmp_path: Path) -> None:
+    models = model_copy(models_dir, tmp_path / "models")
+    broken = models / (SHARD if damage == "shard" else MODEL_JSON)
+    if damage == "shard":
+        flip_a_byte(broken)  # same size: only the checksum tells
+    else:
+        broken.write_text('{"format": "graph-model", "modelTopology": ')  # a cut-off download
+    daemon = DaemonProcess(tmp_path, "", env={"VCAMSEG_MODEL_DIR": str(models)})
+    try:
+        code = daemon.wait_exit(120)
+    finally:
+        daemon.close()
+    log = daemon.text_log()
+    assert code == 2, log[-3000:]
+    error = log[log.index("vcamseg: error: "):]
+    assert str(broken) in error
+    if damage == "shard":
+        assert "is corrupted: its sha256 is" in error and "(pinned)" in error
+    url = OFFICIAL + str(SHARD if damage == "shard" else MODEL_JSON)
+    assert f"fix: replace it with the official file {url}" in error or \
+        f"fix: replace the file(s) with the official {url}" in error
+    assert f"or remove {models / MODEL_JSON}" in error and "vcamseg does not modify" in error
+    assert "Traceback" not in log
+
+
+@pytest.fixture(scope="module")
+def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProcess]:
+    running = DaemonProcess(tmp_path_factory.mktemp("model-daemon"), "service:\n  reload_debounce_ms: 100\n")
+    try:
+        running.wait_streaming()
+        yield running
+    finally:
+        running.close()
+
+
+def wait_failed_load(daemon: DaemonProcess) -> dict:
+    return daemon.wait_for(lambda: (r := daemon.status()["last_reload"])["segmenter"].startswith("failed") and r,
+                           60, "the failed model load")
+
+
+def assert_frames_flow(daemon: DaemonProcess) -> None:
+    sent = daemon.frames_out()
+    daemon.wait_for(lambda: daemon.frames_out() > sent + 20, 5, "frames going on")
+
+
+@pytest.mark.parametrize("damage", ["shard", "model.json"])
+def test_a_corrupted_model_in_a_live_switch_leaves_the_running_one(
+        daemon: DaemonProcess, damage: str, models_dir: Path, tmp_path: Path) -> None:
+    models = model_copy(models_dir, tmp_path / "models")
+    broken = models / (SHARD if damage == "shard" else MODEL / "model-stride8.json")
+    if damage == "shard":
+        flip_a_byte(broken)
+        change = [f"model.dir={models}"]
+    else:
+        broken.write_bytes(b"\x00" * 100)
+        change = [f"model.dir={models}", "model.output_stride=8"]
+    before = daemon.status()
+    errors_before = len(log_lines(daemon, "model change not applied"))
+    result = daemon.set(*change)
+    assert result["segmenter_change"] == "model"
+    last = wait_failed_load(daemon)
+    assert str(broken) in last["message"] and not last["ok"]
+    if damage == "shard":
+        assert "is corrupted: its sha256 is" in last["message"]
+    after = daemon.status()
+    assert after["config"]["model"] == before["config"]["model"], "what runs is the old model"
+    assert after["pipeline"]["inference_device"] == before["pipeline"]["inference_device"]
+    assert_frames_flow(daemon)
+    errors = log_lines(daemon, "model change not applied, the running model stays")
+    assert len(errors) == errors_before + 1 and str(broken) in errors[-1] and errors[-1].startswith("ERROR")
+    assert "Traceback" not in daemon.text_log()
+    # Back to the config that runs: nothing to load.
+    daemon.set("model.dir=null", "model.output_stride=16")
+
+
+def test_sigterm_while_a_live_model_switch_loads_stops_within_a_second(daemon: DaemonProcess) -> None:
+    result = daemon.set("model.quant_bytes=2", "model.multiplier=0.75")  # another model: loaded in the background
+    assert result["segmenter"] == "loading"
+    elapsed = daemon.terminate()
+    print(f"stopped {elapsed:.2f} s after SIGTERM, during a model switch")
+    assert elapsed < 1.0
+    log = daemon.text_log()
+    assert "Traceback" not in log and "stopped:" in log
+
+
+def test_sigterm_while_the_first_model_loads_stops_within_a_second(tmp_path: Path) -> None:
+    # A cold cache and backend auto: TensorFlow is imported, the graph converted to TFLite and both
+    # backends timed before the first frame: seconds of loading to interrupt.
+    daemon = DaemonProcess(tmp_path, f"model:\n  cache_dir: {tmp_path / 'cache'}\n  backend: auto\n",
+                           extra_args=["--set", "source.width=320", "--set", "source.height=240"])
+    try:
+        daemon.wait_for(lambda: log_lines(daemon, "converting model-stride16.json to TFLite"), 120,
+                        "the model conversion to start", poll_s=0.01)
+        loading = daemon.status()["pipeline"]
+        assert loading["frames"]["out"] == 0 and loading["inference_device"] == "not started"
+        elapsed = daemon.terminate()
+    finally:
+        daemon.close()
+    print(f"stopped {elapsed:.2f} s after SIGTERM, while the model loaded")
+    assert elapsed < 1.0
+    log = daemon.text_log()
+    assert "SIGTERM: stopping" in log and "stopping while the model loads" in log and "stopped: 0 frames" in log
+    assert "inference device:" not in log, "it stopped before the model was ready"
+    assert "Traceback" not in log
