@@ -144,7 +144,9 @@ def shows(daemon: RunningDaemon, bgr: tuple[int, int, int]) -> Callable[[], bool
 def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDaemon]:
     running = RunningDaemon(tmp_path_factory.mktemp("daemon"))
     try:
-        wait_for(lambda: running.status()["pipeline"]["frames"]["out"] > 0, 120, "the first frames", running)
+        # The socket answers before the pipeline exists (status "pipeline": null until it is built).
+        wait_for(lambda: (p := running.status()["pipeline"]) is not None and p["frames"]["out"] > 0, 120,
+                 "the first frames", running)
         yield running
     finally:
         running.close()

@@ -16,7 +16,7 @@ from vcamseg.models.catalogue import Variant, all_variants
 from vcamseg.models.store import variant_status
 from vcamseg.segmentation.backends.base import time_backend
 from vcamseg.segmentation.backends.tensorflow import TensorFlowBackend
-from vcamseg.segmentation.backends.tflite import TFLiteBackend
+from vcamseg.segmentation.backends.tflite import TFLiteBackend, convert_int8
 from vcamseg.segmentation.segmenter import Segmenter
 
 FRAME_SIZES = ((480, 640), (720, 1280))
@@ -29,6 +29,7 @@ class InferenceRow:
     model_input: tuple[int, int]
     tensorflow_ms: float
     tflite_ms: float
+    int8_ms: float
 
 
 def local_variants(cfg: Config) -> list[Variant]:
@@ -36,33 +37,44 @@ def local_variants(cfg: Config) -> list[Variant]:
 
 
 def inference_rows(
-    cfg: Config, variants: Iterable[Variant], runs: int = 15, sizes: Iterable[tuple[int, int]] = FRAME_SIZES
+    cfg: Config,
+    variants: Iterable[Variant],
+    video: Path,
+    runs: int = 15,
+    sizes: Iterable[tuple[int, int]] = FRAME_SIZES,
 ) -> list[InferenceRow]:
+    """Median model ms per variant and frame size: TensorFlow, TFLite float and TFLite int8 (the
+    int8 model calibrated on real frames of ``video``, as the daemon calibrates on its stream)."""
     out = []
     for variant in variants:
         model_cfg = variant.apply_to(cfg.model)
         segmenter = Segmenter(model_cfg, cfg.segmentation)
-        backends = [
-            TensorFlowBackend(segmenter.graph, model_cfg.threads),
-            TFLiteBackend(segmenter.graph, model_cfg.threads, segmenter.cache_dir),
-        ]
+        graph = segmenter.graph
+        tensorflow = TensorFlowBackend(graph, model_cfg.threads)
+        tflite = TFLiteBackend(graph, model_cfg.threads, segmenter.cache_dir)
         for h, w in sizes:
             geom = segmenter.geometry(h, w)
             shape = (geom.input_h, geom.input_w)
-            tf_ms, tfl_ms = (time_backend(b, shape, warmup=3, runs=runs) for b in backends)
-            out.append(InferenceRow(variant.key, (h, w), shape, tf_ms, tfl_ms))
+            calibration = [segmenter.preprocess(video_frame(video, (h, w), i), geom).copy() for i in range(0, 48, 3)]
+            int8 = TFLiteBackend(
+                graph, model_cfg.threads, segmenter.cache_dir, model=convert_int8(graph, calibration), precision="int8"
+            )
+            tf_ms, tfl_ms, int8_ms = (time_backend(b, shape, warmup=3, runs=runs) for b in (tensorflow, tflite, int8))
+            out.append(InferenceRow(variant.key, (h, w), shape, tf_ms, tfl_ms, int8_ms))
     return out
 
 
 def inference_table(rows: list[InferenceRow]) -> str:
     lines = [
-        "| variant | frame | model input | TensorFlow ms | TFLite ms | TFLite speed-up |",
-        "|---|---|---|---:|---:|---:|",
+        "| variant | frame | model input | TensorFlow ms | TFLite float ms | TFLite int8 ms "
+        "| float vs TF | int8 vs TF |",
+        "|---|---|---|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
             f"| {r.variant} | {r.frame[1]}x{r.frame[0]} | {r.model_input[1]}x{r.model_input[0]} | "
-            f"{r.tensorflow_ms:.1f} | {r.tflite_ms:.1f} | {r.tensorflow_ms / r.tflite_ms:.2f}x |"
+            f"{r.tensorflow_ms:.1f} | {r.tflite_ms:.1f} | {r.int8_ms:.1f} | "
+            f"{r.tensorflow_ms / r.tflite_ms:.2f}x | {r.tensorflow_ms / r.int8_ms:.2f}x |"
         )
     return "\n".join(lines)
 
@@ -87,11 +99,16 @@ class PipelineTiming:
     device: str
 
 
-def segmentation_ms(cfg: Config, frame: np.ndarray, runs: int = 50) -> PipelineTiming:
-    """Median ms of a full segmentation: preprocess, model, decode and the full-size mask
-    (and, with multi_person, the people map)."""
+def segmentation_ms(cfg: Config, frames: list[np.ndarray], runs: int = 50) -> PipelineTiming:
+    """Median ms of a full segmentation of ``frames[0]``: preprocess, model, decode and the
+    full-size mask (and, with multi_person, the people map). The other frames warm up the
+    segmenter first (backend choice and, for int8, the calibration), as a running stream would."""
     segmenter = Segmenter(cfg.model, cfg.segmentation)
-    for _ in range(3):  # warm up (backend choice, allocations)
+    for warm in frames:
+        _ = segmenter.segment(warm).mask
+    segmenter.settle()
+    frame = frames[0]
+    for _ in range(3):
         _ = segmenter.segment(frame).mask
     totals, parts = [], []
     for _ in range(runs):

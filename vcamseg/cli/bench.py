@@ -50,12 +50,13 @@ def run(args: argparse.Namespace) -> int:
     from vcamseg.models.catalogue import variant_for
 
     variants = speed.local_variants(cfg) if args.variants == "local" else [variant_for(cfg.model)]
-    print(speed.inference_table(speed.inference_rows(cfg, variants, runs=args.runs)))
+    print(speed.inference_table(speed.inference_rows(cfg, variants, args.video, runs=args.runs)))
     print()
     print("| config | frame | total ms | preprocess | model | decode | full-size mask | device |")
     print("|---|---|---:|---:|---:|---:|---:|---|")
     for h, w in speed.FRAME_SIZES:
-        t = speed.segmentation_ms(cfg, speed.video_frame(args.video, (h, w)), runs=args.runs)
+        frames = [speed.video_frame(args.video, (h, w), i) for i in range(30, 200, 2)]
+        t = speed.segmentation_ms(cfg, frames, runs=args.runs)
         print(
             f"| {variant_for(cfg.model).key} {cfg.segmentation.internal_resolution} | {w}x{h} | "
             f"**{t.total_ms:.1f}** | {t.preprocess_ms:.1f} | {t.model_ms:.1f} | {t.decode_ms:.1f} | "

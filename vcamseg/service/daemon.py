@@ -187,7 +187,8 @@ class Daemon:
             except VcamsegError as exc:
                 result = ReloadResult(item.trigger, False, one_line(exc))
                 if item.trigger == "set":
-                    log.warning("vcamseg set %s refused: %s", " ".join(item.changes), one_line(exc))
+                    # The error says which: refused (nothing changed), or "applied, but not saved"
+                    log.warning("vcamseg set %s: %s", " ".join(item.changes), one_line(exc))
                 if item.done is not None:
                     item.done.set_exception(exc)
             except Exception as exc:  # a bug: report it, keep the daemon and the running config
