@@ -122,8 +122,8 @@ def test_sigterm_while_a_live_model_switch_loads_stops_within_a_second(daemon: D
 
 
 def test_sigterm_while_the_first_model_loads_stops_within_a_second(tmp_path: Path) -> None:
-    # A cold cache and backend auto: TensorFlow is imported, the graph converted to TFLite and both
-    # backends timed before the first frame: seconds of loading to interrupt.
+    # A cold cache: TensorFlow is imported and the graph converted to TFLite before the first
+    # frame: seconds of loading to interrupt.
     daemon = DaemonProcess(tmp_path, f"model:\n  cache_dir: {tmp_path / 'cache'}\n  backend: auto\n",
                            extra_args=["--set", "source.width=320", "--set", "source.height=240"])
     try:

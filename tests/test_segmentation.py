@@ -164,3 +164,20 @@ def test_poses_have_keypoints_in_the_frame(multi: object) -> None:
 
 def test_shared_data_is_real() -> None:
     assert (SHARED / "data" / "index.csv").is_file()
+
+
+@pytest.mark.parametrize(("precision", "timed"), [("auto", False), ("float", True)])
+def test_backend_auto_on_the_cpu(precision: str, timed: bool, caplog: pytest.LogCaptureFixture) -> None:
+    """int8 runs on TFLite only, so auto goes there at once; float inference times both backends."""
+    from vcamseg.config import Config
+    from vcamseg.segmentation.segmenter import Segmenter
+
+    cfg = Config()
+    cfg.model.backend = "auto"
+    cfg.model.precision = precision
+    image, _ = load_pair(PORTRAITS[0])
+    with caplog.at_level("INFO", logger="vcamseg.segmentation.backends.base"):
+        seg = Segmenter(cfg.model, cfg.segmentation, model_json=mobilenet_json())
+        seg.segment(image)
+    assert seg.backend.name == "tflite"
+    assert ("median ms: tflite" in caplog.text) is timed

@@ -87,3 +87,26 @@ def test_not_json_is_a_clear_error(tmp_path: Path) -> None:
     path.write_text("{not json")
     with pytest.raises(ModelError, match="not readable JSON"):
         read_model_json(path)
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    ("WriteFile", r"uses op\(s\) WriteFile, which a BodyPix model does not"),
+    ("ReadFile", r"uses op\(s\) ReadFile"),
+    ("library", "defines functions"),
+])
+def test_a_graph_that_could_touch_files_is_refused(tmp_path: Path, change: str, expected: str) -> None:
+    path = _copy_variant(tmp_path)
+    doc = json.loads(path.read_text())
+    if change == "library":
+        doc["modelTopology"]["library"] = {"function": [{"signature": {"name": "f"}}]}
+    else:
+        doc["modelTopology"]["node"].append({"name": "x", "op": change, "input": ["sub_2"]})
+    path.write_text(json.dumps(doc))
+    with pytest.raises(ModelError, match=expected) as err:
+        read_model_json(path)
+    assert str(path) in str(err.value) and err.value.fix
+
+
+def test_every_model_here_uses_only_allowed_ops(models_dir: Path) -> None:
+    checked = [read_model_json(path) for path in sorted(models_dir.glob("bodypix/**/model-stride*.json"))]
+    assert len(checked) >= 10

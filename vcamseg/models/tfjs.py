@@ -36,6 +36,18 @@ _OUTPUT_DTYPES = {"float32": np.float32, "int32": np.int32}
 # stride 16) write depthwise ``dilations`` as [2, 2, 1, 1] (HW first), which TensorFlow rejects.
 _NHWC_ATTRS = ("dilations", "strides", "ksize")
 
+# The ops a model may use. A graph is data, but TensorFlow's op registry also holds ops that touch
+# the world (ReadFile, WriteFile, Save, ...): a model folder from anywhere must not run those. The
+# official BodyPix graphs use the first line; the rest are pure tensor ops that converted tfjs
+# graphs commonly hold.
+ALLOWED_OPS = frozenset({
+    "Const", "Placeholder", "Conv2D", "DepthwiseConv2dNative", "BiasAdd", "Relu", "Relu6", "Add", "Minimum",
+    "Maximum", "Pad", "MaxPool",
+    "Identity", "AddV2", "Sub", "Mul", "RealDiv", "Sigmoid", "Tanh", "Softmax", "AvgPool", "Reshape", "Squeeze",
+    "ExpandDims", "ConcatV2", "Transpose", "ResizeBilinear", "Cast", "FusedBatchNorm", "FusedBatchNormV3",
+    "_FusedConv2D", "FusedDepthwiseConv2dNative", "StridedSlice", "Shape", "Pack",
+})
+
 
 @dataclass(frozen=True)
 class WeightSpec:
@@ -112,7 +124,26 @@ def read_model_json(path: str | Path) -> TfjsGraphModel:
         for w in group.get("weights", []):
             weights.append(_weight_spec(path, gi, w))
         groups.append(WeightGroup(tuple(group.get("paths", [])), tuple(weights)))
-    return TfjsGraphModel(path, doc["modelTopology"], tuple(groups))
+    topology = doc["modelTopology"]
+    _check_ops(path, topology)
+    return TfjsGraphModel(path, topology, tuple(groups))
+
+
+def _check_ops(path: Path, topology: Any) -> None:
+    nodes = topology.get("node", []) if isinstance(topology, dict) else None
+    if not isinstance(nodes, list) or not all(isinstance(n, dict) and isinstance(n.get("name"), str) for n in nodes):
+        raise ModelError(f"{path}: modelTopology.node is not a list of named nodes",
+                         fix="the file is damaged; delete it and fetch it again with `vcamseg models fetch`")
+    if topology.get("library", {}).get("function"):
+        raise ModelError(f"{path}: the graph defines functions, which a BodyPix model does not",
+                         fix="use an official BodyPix model-stride*.json")
+    unknown = sorted({str(n.get("op")) for n in nodes} - ALLOWED_OPS)
+    if unknown:
+        raise ModelError(
+            f"{path}: the graph uses op(s) {', '.join(unknown)}, which a BodyPix model does not "
+            "(only tensor arithmetic is allowed: a model must not read or write files)",
+            fix="use an official BodyPix model-stride*.json",
+        )
 
 
 def _weight_spec(path: Path, group: int, w: dict[str, Any]) -> WeightSpec:
