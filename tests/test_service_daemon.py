@@ -7,7 +7,6 @@ One daemon serves the tests of this module in order (each start loads the model:
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import shutil
@@ -20,13 +19,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
-import cv2
 import numpy as np
 import pytest
 
-from vcamseg.service.client import NoDaemon, request
+from tests.daemon_process import DaemonProcess
 
 pytestmark = pytest.mark.slow
 
@@ -39,8 +36,6 @@ effects:
 service:
   reload_debounce_ms: 100
 """
-FAST = ["--set", "model.backend=tflite", "--set", "source.width=320", "--set", "source.height=240",
-        "--set", "pipeline.stats_interval_s=1"]
 
 
 class NotifyListener:
@@ -69,40 +64,25 @@ class NotifyListener:
         self.sock.close()
 
 
-class RunningDaemon:
+class RunningDaemon(DaemonProcess):
+    """A `DaemonProcess` as systemd starts it: NOTIFY_SOCKET, WATCHDOG_USEC and JOURNAL_STREAM set,
+    and a stale socket file in the way of its control socket."""
+
     def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.config = folder / "config.yaml"
-        self.config.write_text(USER_CONFIG)
-        self.socket = folder / "run" / "control.sock"
-        self.socket.parent.mkdir()
+        socket_path = folder / "run" / "control.sock"
+        socket_path.parent.mkdir()
         # A socket file left by a daemon that was killed: it must not block this start.
         stale = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        stale.bind(str(self.socket))
+        stale.bind(str(socket_path))
         stale.close()
-        self.log_path = folder / "daemon.log"
         self.notify = NotifyListener(folder / "notify.sock")
-        self.log = self.log_path.open("w")
-        info = os.fstat(self.log.fileno())
-        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "NOTIFY_SOCKET": str(self.notify.path),
-               "WATCHDOG_USEC": "1000000", "JOURNAL_STREAM": f"{info.st_dev}:{info.st_ino}"}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "vcamseg", "run", "--config", str(self.config), "--source", "test",
-             "--output", "null", *FAST, "--set", f"service.control_socket_path={self.socket}"],
-            stdout=subprocess.DEVNULL, stderr=self.log, env=env)
-
-    def request(self, payload: dict[str, Any]) -> dict[str, Any]:
-        return request(self.socket, payload, timeout_s=30)
-
-    def status(self) -> dict[str, Any]:
-        return self.request({"cmd": "status"})["status"]
-
-    def snapshot(self) -> np.ndarray:
-        reply = self.request({"cmd": "snapshot"})
-        return cv2.imdecode(np.frombuffer(base64.b64decode(reply["png_base64"]), np.uint8), cv2.IMREAD_COLOR)
-
-    def text_log(self) -> str:
-        return self.log_path.read_text()
+        # JOURNAL_STREAM names the daemon's stderr: the log file, which DaemonProcess reopens for
+        # writing (truncating keeps its inode).
+        log_path = folder / "daemon.log"
+        log_path.touch()
+        info = log_path.stat()
+        super().__init__(folder, USER_CONFIG, env={"NOTIFY_SOCKET": str(self.notify.path), "WATCHDOG_USEC": "1000000",
+                                                   "JOURNAL_STREAM": f"{info.st_dev}:{info.st_ino}"})
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "vcamseg", *args, "--socket", str(self.socket)],
@@ -110,25 +90,8 @@ class RunningDaemon:
                               env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
 
     def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
-        self.log.close()
+        super().close()
         self.notify.close()
-
-
-def wait_for(condition: Callable[[], Any], timeout: float, what: str, daemon: RunningDaemon) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert daemon.proc.poll() is None, f"the daemon exited while waiting for {what}:\n{daemon.text_log()}"
-        try:
-            value = condition()
-        except NoDaemon:
-            value = None  # the socket is not there yet
-        if value:
-            return value
-        time.sleep(0.05)
-    pytest.fail(f"timed out waiting for {what}\n{daemon.text_log()[-3000:]}")
 
 
 def share(image: np.ndarray, bgr: tuple[int, int, int]) -> float:
@@ -145,8 +108,7 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDaemon]:
     running = RunningDaemon(tmp_path_factory.mktemp("daemon"))
     try:
         # The socket answers before the pipeline exists (status "pipeline": null until it is built).
-        wait_for(lambda: (p := running.status()["pipeline"]) is not None and p["frames"]["out"] > 0, 120,
-                 "the first frames", running)
+        running.wait_streaming()
         yield running
     finally:
         running.close()
@@ -180,7 +142,7 @@ def test_the_socket_is_for_this_user_only(daemon: RunningDaemon) -> None:
 def test_an_edit_changes_the_output_frames(daemon: RunningDaemon) -> None:
     daemon.config.write_text(USER_CONFIG.replace("#ff0000", "#0000ff"))
     written = time.monotonic()
-    wait_for(shows(daemon, BLUE), 10, "blue frames after the edit", daemon)
+    daemon.wait_for(shows(daemon, BLUE), 10, "blue frames after the edit")
     print(f"reload latency (write -> first blue frame seen): {time.monotonic() - written:.2f} s")
     last = daemon.status()["last_reload"]
     assert last["trigger"] == "file" and last["ok"] and last["applied"] == ["effects"]
@@ -188,8 +150,7 @@ def test_an_edit_changes_the_output_frames(daemon: RunningDaemon) -> None:
 
 def test_an_invalid_edit_keeps_the_running_config_and_the_daemon(daemon: RunningDaemon) -> None:
     daemon.config.write_text(USER_CONFIG.replace('color: "#ff0000"', "colour: green"))
-    last = wait_for(lambda: (r := daemon.status()["last_reload"]) and not r["ok"] and r, 10, "the failed reload",
-                    daemon)
+    last = daemon.wait_for(lambda: (r := daemon.status()["last_reload"]) and not r["ok"] and r, 10, "the failed reload")
     assert f"{daemon.config}:4: effects.0.colour: unknown key 'colour' (did you mean 'color'?)" in last["message"]
     assert share(daemon.snapshot(), BLUE) > 0.3  # still the last good config
     errors = [line for line in daemon.text_log().splitlines() if "config not applied" in line]
@@ -201,17 +162,17 @@ def test_an_editor_save_by_rename_is_picked_up(daemon: RunningDaemon) -> None:
     temporary = daemon.config.with_name(".config.yaml.swp")
     temporary.write_text(USER_CONFIG.replace('"#ff0000"', "green"))
     os.replace(temporary, daemon.config)
-    wait_for(shows(daemon, GREEN), 10, "green frames after the rename", daemon)
+    daemon.wait_for(shows(daemon, GREEN), 10, "green frames after the rename")
     assert daemon.status()["last_reload"]["ok"]
 
 
 def test_sighup_rereads_the_file_and_ends_unsaved_changes(daemon: RunningDaemon) -> None:
     reply = daemon.request({"cmd": "set", "changes": ["effects.0.color=white"]})
     assert reply["result"]["applied"] == ["effects"]
-    wait_for(shows(daemon, WHITE), 10, "white frames after `set`", daemon)
+    daemon.wait_for(shows(daemon, WHITE), 10, "white frames after `set`")
     assert daemon.status()["runtime_changes"] == ["effects.0.color=white"]
     daemon.proc.send_signal(signal.SIGHUP)
-    wait_for(shows(daemon, GREEN), 10, "the file's green after SIGHUP", daemon)
+    daemon.wait_for(shows(daemon, GREEN), 10, "the file's green after SIGHUP")
     status = daemon.status()
     assert status["last_reload"]["trigger"] == "SIGHUP" and status["runtime_changes"] == []
     assert any(m == "RELOADING=1" for m in daemon.notify.messages)
@@ -225,7 +186,7 @@ def test_set_is_checked_like_the_file_and_save_keeps_the_comments(daemon: Runnin
 
     saved = daemon.cli("set", "--save", "effects.0.color=[255, 0, 0]")
     assert saved.returncode == 0, saved.stderr
-    wait_for(shows(daemon, RED), 10, "red frames after `set --save`", daemon)
+    daemon.wait_for(shows(daemon, RED), 10, "red frames after `set --save`")
     text = daemon.config.read_text()
     assert text == USER_CONFIG.replace('"#ff0000"', "[255, 0, 0]")  # comments, quotes elsewhere and order kept
     time.sleep(0.5)  # the watcher sees the daemon's own write: same content, no reload
@@ -238,8 +199,8 @@ def test_a_source_change_switches_the_camera_and_an_output_change_waits_for_a_re
     video = data_dir / "videos" / "intel_asl_thanks.mp4"
     result = daemon.request({"cmd": "set", "changes": [f"source.device={video}"]})["result"]
     assert result["applied"] == ["source"]
-    wait_for(lambda: f"video {video.name}" in daemon.status()["pipeline"]["source"], 10, "the video as the source",
-             daemon)
+    daemon.wait_for(lambda: f"video {video.name}" in daemon.status()["pipeline"]["source"], 10,
+                    "the video as the source")
 
     missing = daemon.cli("set", f"source.device={video.with_name('no-such-video.mp4')}")
     assert missing.returncode == 2 and "source.device: source" in missing.stderr and "does not exist" in missing.stderr
@@ -266,20 +227,20 @@ def test_a_model_that_fails_to_load_leaves_the_running_one(daemon: RunningDaemon
     # The reply comes before the load ends, or just after (it fails at once: the file is short).
     assert reply["result"]["segmenter_change"] == "model"
     assert reply["result"]["segmenter"] == "loading" or reply["result"]["segmenter"].startswith("failed: ")
-    last = wait_for(lambda: (r := daemon.status()["last_reload"])["segmenter"].startswith("failed") and r, 30,
-                    "the failed model load", daemon)
+    last = daemon.wait_for(lambda: (r := daemon.status()["last_reload"])["segmenter"].startswith("failed") and r, 30,
+                    "the failed model load")
     assert "group1-shard1of1.bin" in last["message"] and not last["ok"]
     after = daemon.status()
     assert after["config"]["model"]["dir"] is None  # what runs is the old model
     assert after["pipeline"]["inference_device"] == before["pipeline"]["inference_device"]
-    wait_for(lambda: daemon.status()["pipeline"]["frames"]["out"] > after["pipeline"]["frames"]["out"] + 10, 5,
-             "frames going on", daemon)
+    daemon.wait_for(lambda: daemon.status()["pipeline"]["frames"]["out"] > after["pipeline"]["frames"]["out"] + 10, 5,
+             "frames going on")
     assert "model change not applied, the running model stays" in daemon.text_log()
 
     # A segmentation change shares the loaded model: switched at once.
     daemon.config.write_text(USER_CONFIG + "segmentation:\n  threshold: 0.6\n")
-    last = wait_for(lambda: (r := daemon.status()["last_reload"])["segmenter"] == "switched" and r, 10,
-                    "the new threshold", daemon)
+    last = daemon.wait_for(lambda: (r := daemon.status()["last_reload"])["segmenter"] == "switched" and r, 10,
+                    "the new threshold")
     assert last["segmenter_change"] == "segmentation" and daemon.status()["config"]["segmentation"]["threshold"] == 0.6
 
 
