@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import signal
 import subprocess
 import sys
 import tempfile
@@ -22,33 +21,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
-
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-DEFAULT_VIDEO = SHARED / "data" / "videos" / "sam2_bedroom.mp4"
-WIDTH, HEIGHT, FPS = 1280, 720, 30.0
+from daemon_harness import DEFAULT_VIDEO, FPS, HEIGHT, WIDTH, stop, upscale
 
 STATS = re.compile(
     r"stats: (?P<frames>\d+) frames in (?P<seconds>[0-9.]+) s \([0-9.]+ fps\), (?P<dropped>\d+) dropped, "
     r"(?P<repeated>\d+) repeated, CPU (?P<cpu>[0-9.]+|-) ms/frame; segment (?P<segment>[0-9.]+|-) ms .*?"
     r"composite (?P<composite>[0-9.]+|-) ms, latency p50 (?P<p50>[0-9.]+|-) / p95 (?P<p95>[0-9.]+|-) ms")
-
-
-def upscale(video: Path, target: Path) -> int:
-    """Write ``video`` resized to 1280x720 at 30 fps (MJPG: cheap to decode, like a webcam's)."""
-    cap = cv2.VideoCapture(str(video))
-    writer = cv2.VideoWriter(str(target), cv2.VideoWriter.fourcc(*"MJPG"), FPS, (WIDTH, HEIGHT))
-    frames = 0
-    while True:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        writer.write(cv2.resize(frame, (WIDTH, HEIGHT), interpolation=cv2.INTER_LINEAR))
-        frames += 1
-    writer.release()
-    if frames == 0:
-        raise SystemExit(f"cannot read {video}")
-    return frames
 
 
 @dataclass
@@ -117,11 +95,7 @@ def main(argv: list[str] | None = None) -> int:
                 if sum(i.seconds for i in measured) >= args.seconds:
                     break
         finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop(proc)
         if not measured:
             print("no stats: the daemon did not stream (see the errors above)", file=sys.stderr)
             return 1

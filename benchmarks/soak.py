@@ -38,7 +38,6 @@ import csv
 import itertools
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -48,15 +47,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import cv2
 import yaml
+from daemon_harness import DEFAULT_VIDEO, FPS, HEIGHT, SHARED, WIDTH, stop, upscale
 
 from vcamseg.service.client import NoDaemon, request
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 DATA = SHARED / "data"
-DEFAULT_VIDEO = DATA / "videos" / "sam2_bedroom.mp4"
-WIDTH, HEIGHT, FPS = 1280, 720, 30.0
 START_TIMEOUT_S = 300.0
 
 # The cycle of effects: what a user switches between in a day of calls.
@@ -87,21 +83,6 @@ class Sample:
     cpu_ms_per_frame: float | None
     daemon_cpu_pct: float  # of the whole machine, since the previous sample
     other_cpu_pct: float  # the same for every other process
-
-
-def upscale(video: Path, target: Path) -> int:
-    """``video`` resized to 1280x720 at 30 fps (MJPG: cheap to decode, like a webcam's stream)."""
-    capture = cv2.VideoCapture(str(video))
-    writer = cv2.VideoWriter(str(target), cv2.VideoWriter.fourcc(*"MJPG"), FPS, (WIDTH, HEIGHT))
-    frames = 0
-    while (frame := capture.read())[0]:
-        writer.write(cv2.resize(frame[1], (WIDTH, HEIGHT), interpolation=cv2.INTER_LINEAR))
-        frames += 1
-    writer.release()
-    capture.release()
-    if frames == 0:
-        raise SystemExit(f"cannot read {video}")
-    return frames
 
 
 def proc_status(pid: int) -> dict[str, str]:
@@ -263,11 +244,7 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 samples, inference = run(proc, socket, config, base, args)
             finally:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+                stop(proc)
     with (out / "samples.csv").open("w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(asdict(samples[0])))
         writer.writeheader()
