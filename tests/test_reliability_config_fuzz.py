@@ -254,12 +254,9 @@ def daemon(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Iterator
     shutil.copy(data_dir / "images" / "cihp_multiperson" / "0000026.jpg", folder / "background.jpg")
     (folder / "empty.jpg").write_bytes(b"")
     os.symlink(folder / "moved-away.jpg", folder / "dangling.jpg")
-    running = DaemonProcess(folder, _text(GOOD))
-    try:
+    with DaemonProcess(folder, _text(GOOD)) as running:
         running.wait_streaming()
         yield running
-    finally:
-        running.close()
 
 
 def _source_of(daemon: DaemonProcess) -> ConfigSource:

@@ -82,12 +82,9 @@ class _QuietServer(http.server.ThreadingHTTPServer):
 
 
 def test_a_model_download_into_a_full_cache_is_a_clear_error(tiny_disk: Path, mirror: str, tmp_path: Path) -> None:
-    daemon = DaemonProcess(tmp_path, f"model:\n  cache_dir: {tiny_disk}\n",
-                           env={"VCAMSEG_MODEL_DIR": None, "VCAMSEG_MODEL_BASE_URL": mirror})
-    try:
+    with DaemonProcess(tmp_path, f"model:\n  cache_dir: {tiny_disk}\n",
+                       env={"VCAMSEG_MODEL_DIR": None, "VCAMSEG_MODEL_BASE_URL": mirror}) as daemon:
         code = daemon.wait_exit(120)
-    finally:
-        daemon.close()
     log = daemon.text_log()
     assert code == 2, log[-3000:]
     folder = tiny_disk / "models" / "bodypix" / "mobilenet" / "float" / "050"
@@ -100,16 +97,13 @@ def test_a_model_download_into_a_full_cache_is_a_clear_error(tiny_disk: Path, mi
 
 def test_a_tflite_conversion_that_cannot_be_cached_runs_from_memory(tiny_disk: Path, tmp_path: Path) -> None:
     fill(tiny_disk)
-    daemon = DaemonProcess(tmp_path, f"model:\n  cache_dir: {tiny_disk}\n")
-    try:
+    with DaemonProcess(tmp_path, f"model:\n  cache_dir: {tiny_disk}\n") as daemon:
         daemon.wait_streaming()
         warning = log_lines(daemon, "could not cache the TFLite conversion in")
         assert len(warning) == 1 and f"{tiny_disk / 'tflite'} (No space left on device); running it from memory" \
             in warning[0] and warning[0].startswith("WARNING"), daemon.text_log()[-3000:]
         assert "TFLite" in daemon.status()["pipeline"]["inference_device"]
         assert daemon.terminate() < 1.0
-    finally:
-        daemon.close()
     assert leftovers(tiny_disk) == [] and not any((tiny_disk / "tflite").glob("*"))
     assert "Traceback" not in daemon.text_log()
 
@@ -127,8 +121,7 @@ def test_set_save_on_a_full_disk_is_a_clear_error_and_the_file_stays_intact(tiny
     config_folder.mkdir()
     (config_folder / "config.yaml").write_text(USER_CONFIG)
     fill(tiny_disk)
-    daemon = DaemonProcess(tmp_path, config=config_folder / "config.yaml")
-    try:
+    with DaemonProcess(tmp_path, config=config_folder / "config.yaml") as daemon:
         daemon.wait_streaming()
         cli: Callable[..., subprocess.CompletedProcess[str]] = functools.partial(
             subprocess.run, capture_output=True, text=True, timeout=60,
@@ -158,5 +151,3 @@ def test_set_save_on_a_full_disk_is_a_clear_error_and_the_file_stays_intact(tiny
         assert config.read_text() == USER_CONFIG.replace("background_blur: 15", "background_blur: 25")
         assert daemon.status()["runtime_changes"] == []
         assert daemon.terminate() < 1.0
-    finally:
-        daemon.close()

@@ -43,11 +43,8 @@ def test_a_model_corrupted_before_the_start_is_a_clear_error_and_exit_code_2(
         flip_a_byte(broken)  # same size: only the checksum tells
     else:
         broken.write_text('{"format": "graph-model", "modelTopology": ')  # a cut-off download
-    daemon = DaemonProcess(tmp_path, "", env={"VCAMSEG_MODEL_DIR": str(models)})
-    try:
+    with DaemonProcess(tmp_path, "", env={"VCAMSEG_MODEL_DIR": str(models)}) as daemon:
         code = daemon.wait_exit(120)
-    finally:
-        daemon.close()
     log = daemon.text_log()
     assert code == 2, log[-3000:]
     error = log[log.index("vcamseg: error: "):]
@@ -63,12 +60,9 @@ def test_a_model_corrupted_before_the_start_is_a_clear_error_and_exit_code_2(
 
 @pytest.fixture(scope="module")
 def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProcess]:
-    running = DaemonProcess(tmp_path_factory.mktemp("model-daemon"), "service:\n  reload_debounce_ms: 100\n")
-    try:
+    with DaemonProcess(tmp_path_factory.mktemp("model-daemon"), "service:\n  reload_debounce_ms: 100\n") as running:
         running.wait_streaming()
         yield running
-    finally:
-        running.close()
 
 
 def wait_failed_load(daemon: DaemonProcess) -> dict:
@@ -124,16 +118,13 @@ def test_sigterm_while_a_live_model_switch_loads_stops_within_a_second(daemon: D
 def test_sigterm_while_the_first_model_loads_stops_within_a_second(tmp_path: Path) -> None:
     # A cold cache: TensorFlow is imported and the graph converted to TFLite before the first
     # frame: seconds of loading to interrupt.
-    daemon = DaemonProcess(tmp_path, f"model:\n  cache_dir: {tmp_path / 'cache'}\n  backend: auto\n",
-                           extra_args=["--set", "source.width=320", "--set", "source.height=240"])
-    try:
+    with DaemonProcess(tmp_path, f"model:\n  cache_dir: {tmp_path / 'cache'}\n  backend: auto\n",
+                       extra_args=["--set", "source.width=320", "--set", "source.height=240"]) as daemon:
         daemon.wait_for(lambda: log_lines(daemon, "converting model-stride16.json to TFLite"), 120,
                         "the model conversion to start", poll_s=0.01)
         loading = daemon.status()["pipeline"]
         assert loading["frames"]["out"] == 0 and loading["inference_device"] == "not started"
         elapsed = daemon.terminate()
-    finally:
-        daemon.close()
     print(f"stopped {elapsed:.2f} s after SIGTERM, while the model loaded")
     assert elapsed < 1.0
     log = daemon.text_log()

@@ -28,8 +28,7 @@ SIGNALS = 50
 
 
 def test_a_burst_of_sighups_coalesces_and_the_daemon_stays_responsive(tmp_path: Path) -> None:
-    daemon = DaemonProcess(tmp_path, CONFIG)
-    try:
+    with DaemonProcess(tmp_path, CONFIG) as daemon:
         daemon.wait_streaming()
         time.sleep(1.0)  # past the watcher's first look at the file
         reloads_before = len(log_lines(daemon, "config reloaded (SIGHUP)"))
@@ -81,5 +80,3 @@ def test_a_burst_of_sighups_coalesces_and_the_daemon_stays_responsive(tmp_path: 
                         "the next edit to apply")
         assert "Traceback" not in daemon.text_log()
         assert daemon.terminate() < 1.0
-    finally:
-        daemon.close()

@@ -30,8 +30,7 @@ def test_a_lost_output_is_reopened_with_a_clear_log_and_writing_resumes(tmp_path
     folder = tmp_path / "recordings"
     folder.mkdir()
     output = folder / "out.avi"
-    daemon = DaemonProcess(tmp_path, "output:\n  retry_interval_s: 0.5\n", output=str(output))
-    try:
+    with DaemonProcess(tmp_path, "output:\n  retry_interval_s: 0.5\n", output=str(output)) as daemon:
         daemon.wait_streaming()
         time.sleep(1.0)
         shutil.rmtree(folder)
@@ -61,7 +60,5 @@ def test_a_lost_output_is_reopened_with_a_clear_log_and_writing_resumes(tmp_path
         sent = daemon.frames_out()
         daemon.wait_for(lambda: daemon.frames_out() > sent + 30, 5, "frames written again")
         assert daemon.terminate() < 2.0
-    finally:
-        daemon.close()
     assert frames_in(output) >= 30, "the new file is a complete, playable video"
     assert "Traceback" not in daemon.text_log()

@@ -45,9 +45,8 @@ def test_a_source_that_disappears_shows_the_placeholder_and_recovers_within_2_s(
     original = (data_dir / "videos" / "intel_asl_thanks.mp4").read_bytes()
     camera.write_bytes(original)
     recording = tmp_path / "out.avi"
-    daemon = DaemonProcess(tmp_path, NO_EFFECT, source=str(camera), output=str(recording),
-                           extra_args=[*FAST, *OUTPUT_SIZE])
-    try:
+    with DaemonProcess(tmp_path, NO_EFFECT, source=str(camera), output=str(recording),
+                       extra_args=[*FAST, *OUTPUT_SIZE]) as daemon:
         daemon.wait_streaming()
         time.sleep(1.0)
         before = daemon.status()["pipeline"]
@@ -77,8 +76,6 @@ def test_a_source_that_disappears_shows_the_placeholder_and_recovers_within_2_s(
         assert log_lines(daemon, "source back after")
         time.sleep(0.5)
         assert daemon.terminate() < 2.0
-    finally:
-        daemon.close()
     assert "Traceback" not in daemon.text_log()
 
     # The recording shows it too: the "starting" card while the model loaded, camera frames, the
@@ -110,13 +107,10 @@ def person(data_dir: Path) -> np.ndarray:
 def image_daemon(tmp_path_factory: pytest.TempPathFactory, person: np.ndarray) -> Iterator[DaemonProcess]:
     folder = tmp_path_factory.mktemp("inputs")
     (folder / "frame.png").write_bytes(png(person))
-    daemon = DaemonProcess(folder, NO_EFFECT + "source:\n  retry_interval_s: 0.5\n",
-                           source=str(folder / "frame.png"))
-    try:
+    with DaemonProcess(folder, NO_EFFECT + "source:\n  retry_interval_s: 0.5\n",
+                       source=str(folder / "frame.png")) as daemon:
         daemon.wait_streaming()
         yield daemon
-    finally:
-        daemon.close()
 
 
 def source_description(daemon: DaemonProcess) -> str:

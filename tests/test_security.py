@@ -40,13 +40,10 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProcess]:
     folder = tmp_path_factory.mktemp("security")
     runtime = folder / "runtime"
     runtime.mkdir(mode=0o700)
-    running = DaemonProcess(folder, "service:\n  reload_debounce_ms: 50\n", env={"XDG_RUNTIME_DIR": str(runtime)},
-                            socket_path=runtime / "vcamseg" / "control.sock")
-    try:
+    with DaemonProcess(folder, "service:\n  reload_debounce_ms: 50\n", env={"XDG_RUNTIME_DIR": str(runtime)},
+                       socket_path=runtime / "vcamseg" / "control.sock") as running:
         running.wait_streaming()
         yield running
-    finally:
-        running.close()
 
 
 def socket_inodes(pid: int) -> set[int]:

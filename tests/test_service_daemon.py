@@ -105,13 +105,10 @@ def shows(daemon: RunningDaemon, bgr: tuple[int, int, int]) -> Callable[[], bool
 
 @pytest.fixture(scope="module")
 def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDaemon]:
-    running = RunningDaemon(tmp_path_factory.mktemp("daemon"))
-    try:
+    with RunningDaemon(tmp_path_factory.mktemp("daemon")) as running:
         # The socket answers before the pipeline exists (status "pipeline": null until it is built).
         running.wait_streaming()
         yield running
-    finally:
-        running.close()
 
 
 def test_status_over_the_socket(daemon: RunningDaemon) -> None:
