@@ -393,3 +393,22 @@ def test_stats_snapshot_is_json(segmenter: Segmenter) -> None:
     assert snap["state"]["source"] == "ended" and snap["state"]["readers"] == "n/a"
     assert set(snap["ms"]) >= {"segment_mean", "composite_mean", "latency_p50", "latency_p95", "cpu_per_frame"}
     assert "5 frames" in pipeline.stats.log_line()
+
+
+def test_opencv_threads_at_start_and_live(segmenter: Segmenter) -> None:
+    """pipeline.opencv_threads is process-wide: set at start, changed live, 0 = OpenCV's default
+    (not cv2's own 0, which would turn its worker threads off)."""
+    cv2.setNumThreads(-1)
+    default = cv2.getNumThreads()  # as many as cores (an earlier pipeline may have set 1)
+    cfg = _config(source={"device": "test", "width": 160, "height": 120}, output={"device": "null"},
+                  pipeline={"opencv_threads": 1})
+    pipeline = build_pipeline(cfg, paced=False, max_frames=3, segmenter=segmenter, compositor=GreenScreen())
+    try:
+        pipeline.start()
+        assert cv2.getNumThreads() == 1
+        pipeline.set_pipeline_config(cfg.pipeline.model_copy(update={"opencv_threads": 0}))
+        assert cv2.getNumThreads() == default
+        assert pipeline.wait(20)
+    finally:
+        pipeline.stop()
+        cv2.setNumThreads(-1)

@@ -154,8 +154,7 @@ class Pipeline:
 
     def start(self) -> None:
         """Open the sink (errors raise here), then start the threads."""
-        if self.pipeline_config.opencv_threads > 0:
-            cv2.setNumThreads(self.pipeline_config.opencv_threads)
+        _set_opencv_threads(self.pipeline_config.opencv_threads)
         try:
             self._sink = self._sink_factory()
         except BaseException:
@@ -242,6 +241,8 @@ class Pipeline:
         self._source_changed.set()
 
     def set_pipeline_config(self, config: PipelineConfig) -> None:
+        if config.opencv_threads != self.pipeline_config.opencv_threads:
+            _set_opencv_threads(config.opencv_threads)
         self.pipeline_config = config
 
     def set_config(self, config: Config) -> None:
@@ -657,3 +658,9 @@ class _Sender:
                 log.warning("closing the output failed: %s", exc)
             p._sink = None
             p.stats.set(sink_state="closed")
+
+
+def _set_opencv_threads(threads: int) -> None:
+    """pipeline.opencv_threads, process-wide; 0 is OpenCV's default, which cv2 spells -1 (its own 0
+    would mean no worker threads at all)."""
+    cv2.setNumThreads(threads if threads > 0 else -1)

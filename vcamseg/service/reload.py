@@ -27,7 +27,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import cv2
 from pydantic import BaseModel
 
 from vcamseg.config import Config
@@ -87,10 +86,9 @@ class Reloader:
         with self._lock:
             old = self.config
             changed = [name for name in Config.model_fields if getattr(new, name) != getattr(old, name)]
-            restart_needed = [f"output.{k}" for k in _differences(old.output, new.output)
-                              if k not in LIVE_OUTPUT_KEYS]
-            restart_needed += [f"service.{k}" for k in _differences(old.service, new.service)
-                               if k not in LIVE_SERVICE_KEYS]
+            output_keys, service_keys = _differences(old.output, new.output), _differences(old.service, new.service)
+            restart_needed = [f"output.{k}" for k in output_keys if k not in LIVE_OUTPUT_KEYS]
+            restart_needed += [f"service.{k}" for k in service_keys if k not in LIVE_SERVICE_KEYS]
             reopen_source = any(k not in LIVE_SOURCE_KEYS for k in _differences(old.source, new.source))
             model_change = (new.model, new.segmentation) != (old.model, old.segmentation)
 
@@ -109,8 +107,6 @@ class Reloader:
                 log.info("source: switching to %s (the output keeps %dx%d; frames are scaled to it)",
                          new.source.device, self.pipeline.width, self.pipeline.height)
             if new.pipeline != old.pipeline:
-                if new.pipeline.opencv_threads != old.pipeline.opencv_threads:
-                    cv2.setNumThreads(new.pipeline.opencv_threads or -1)  # -1: OpenCV's default again
                 self.pipeline.set_pipeline_config(new.pipeline)
             effective = new.model_copy(update={
                 "model": old.model, "segmentation": old.segmentation,
@@ -122,8 +118,9 @@ class Reloader:
                 self._on_service(effective.service)
 
             applied = [name for name in changed if name not in ("model", "segmentation", "output", "service")]
-            applied += [name for name, live in (("output", LIVE_OUTPUT_KEYS), ("service", LIVE_SERVICE_KEYS))
-                        if any(k in live for k in _differences(getattr(old, name), getattr(new, name)))]
+            applied += [name for name, keys, live in (("output", output_keys, LIVE_OUTPUT_KEYS),
+                                                      ("service", service_keys, LIVE_SERVICE_KEYS))
+                        if any(k in live for k in keys)]
             result = ReloadResult(trigger, True, "", applied, restart_needed)
             if model_change:
                 result.segmenter_change = "model" if new.model != old.model else "segmentation"
