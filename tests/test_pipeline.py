@@ -21,7 +21,6 @@ from vcamseg.io.sources.base import check_frame
 from vcamseg.io.sources.pattern import TestPatternSource
 from vcamseg.pipeline import Pipeline, build_pipeline
 from vcamseg.pipeline.frames import Frame, Slot
-from vcamseg.pipeline.pipeline import reuse
 from vcamseg.segmentation.result import Segmentation
 from vcamseg.segmentation.segmenter import Segmenter
 
@@ -360,7 +359,7 @@ def test_reused_segmentations_share_work_but_not_state() -> None:
         return compute()
 
     base.compute_scores = counted
-    a, b = reuse(base), reuse(base)
+    a, b = base.shared(), base.shared()
     a.alpha = np.full((4, 4), 7, np.uint8)
     assert np.array_equal(a.mask, mask) and np.array_equal(b.mask, mask)
     assert len(calls) == 1, "the upsampled scores are computed once"

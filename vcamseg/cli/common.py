@@ -83,8 +83,7 @@ def setup_logging(level: str = "INFO") -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     journal = stderr_is_journal()
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_Formatter(sys.stderr.isatty() and not journal and "JOURNAL_STREAM" not in os.environ,
-                                    journal))
+    handler.setFormatter(_Formatter(sys.stderr.isatty() and "JOURNAL_STREAM" not in os.environ, journal))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     set_log_level(level)

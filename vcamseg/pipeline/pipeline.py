@@ -77,15 +77,6 @@ FrameSentHook = Callable[[str, Frame | None], None]  # kind: frame | repeat | st
 MonitorFactory = Callable[[str, Callable[[ReaderState], None]], ReaderMonitor]
 
 
-def reuse(seg: Segmentation) -> Segmentation:
-    """A fresh `Segmentation` for another frame that shares ``seg``'s computed arrays.
-
-    Effects may change the object they get (the refiner sets ``alpha``, mirror swaps it for its
-    flipped twin), so each frame gets its own; the model's upsampled scores are computed once.
-    """
-    return seg.shared()
-
-
 class Pipeline:
     """``start()``, ``stop()``; ``wait()`` for the end of a finite source (offline processing).
 
@@ -435,7 +426,7 @@ class Pipeline:
                 continue  # no mask yet (model loading): never show an unsegmented picture
             start = time.perf_counter()
             image = frame.image.copy()  # the segmentation thread may still read the original
-            out = self._compositor.apply(image, reuse(latest[1]))
+            out = self._compositor.apply(image, latest[1].shared())
             if out.shape[0] != self.height or out.shape[1] != self.width:
                 out = cv2.resize(out, (self.width, self.height), interpolation=cv2.INTER_LINEAR)
             self.stats.composited((time.perf_counter() - start) * 1000.0)

@@ -23,6 +23,11 @@ def default_socket_path() -> Path:
     return paths.runtime_dir() / SOCKET_NAME
 
 
+def socket_path(configured: Path | str | None) -> Path:
+    """The control socket for a service.control_socket_path value (``~`` expanded; unset: the default)."""
+    return Path(configured).expanduser() if configured else default_socket_path()
+
+
 def socket_path_for(config_file: Path | None) -> Path:
     """The socket a daemon using ``config_file`` listens on. Read leniently (only
     service.control_socket_path): `vcamseg status` must work while the file is being edited and
@@ -34,7 +39,7 @@ def socket_path_for(config_file: Path | None) -> Path:
         return default_socket_path()
     service = data.get("service") if isinstance(data, dict) else None
     configured = service.get("control_socket_path") if isinstance(service, dict) else None
-    return Path(configured).expanduser() if isinstance(configured, str) and configured else default_socket_path()
+    return socket_path(configured if isinstance(configured, str) else None)
 
 
 def request(path: Path, payload: dict[str, Any], timeout_s: float = 30.0) -> dict[str, Any]:

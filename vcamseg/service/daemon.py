@@ -16,7 +16,6 @@ import threading
 import time
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import cv2
@@ -30,7 +29,7 @@ from vcamseg.effects.compositor import Compositor
 from vcamseg.errors import ConfigError, VcamsegError, one_line
 from vcamseg.pipeline import Pipeline, build_pipeline
 from vcamseg.pipeline.frames import Frame
-from vcamseg.service.client import default_socket_path
+from vcamseg.service.client import socket_path
 from vcamseg.service.config_source import ConfigSource, Loaded
 from vcamseg.service.control import ControlServer
 from vcamseg.service.notify import Notifier
@@ -44,11 +43,6 @@ SET_TIMEOUT_S = 20.0  # a `vcamseg set` waits this long for its turn and its res
 # SIGHUPs this soon after the first are the same reload: a burst costs a few reloads, and one
 # `systemctl reload` is applied this much later (well within what anyone notices).
 SIGHUP_WINDOW_S = 0.1
-
-
-def socket_path_of(config: Config) -> Path:
-    configured = config.service.control_socket_path
-    return configured.expanduser() if configured is not None else default_socket_path()
 
 
 @dataclass
@@ -84,7 +78,7 @@ class Daemon:
         self._apply_log_level(config.service)
         if config.service.control_socket:
             # Before the model loads: a second daemon on the same socket fails at once.
-            self.server = ControlServer(socket_path_of(config), self._handle)
+            self.server = ControlServer(socket_path(config.service.control_socket_path), self._handle)
             self.server.start()
         try:
             return self._run(config)
