@@ -4,12 +4,9 @@ set, and replaced atomically so the daemon's watcher never reads half a file."""
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import io
 import itertools
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -18,6 +15,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
+from vcamseg.atomic import replace_file
 from vcamseg.config.loader import apply_override, read_config_text
 from vcamseg.errors import ConfigError
 
@@ -49,29 +47,15 @@ def save_overrides(path: Path, items: Sequence[str]) -> str:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Replace the file (through a symlink: its target) with a temporary file renamed over it.
-    Raises ConfigError naming the folder when it cannot be written (full, read-only, ...); the
-    file is then unchanged and no temporary file is left."""
+    """Replace the file (through a symlink: its target), keeping its permissions. Raises
+    ConfigError naming the folder when it cannot be written (full, read-only, ...); the file is
+    then unchanged and no temporary file is left."""
     target = path.resolve()
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
         mode = target.stat().st_mode & 0o777 if target.exists() else 0o644
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        replace_file(target, text.encode("utf-8"), mode=mode)
     except OSError as exc:
         raise _write_error(target, exc) from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(exc, OSError):
-            raise _write_error(target, exc) from None
-        raise
 
 
 def _write_error(target: Path, exc: OSError) -> ConfigError:

@@ -38,6 +38,7 @@ from typing import IO, Literal, NamedTuple
 from tqdm import tqdm
 
 from vcamseg import __version__, paths
+from vcamseg.atomic import replace_file
 from vcamseg.config.model import ModelConfig
 from vcamseg.errors import DownloadError, ModelError
 from vcamseg.models.catalogue import OFFICIAL_BASE_URL, PINNED, SHARD_BYTES, Variant, file_url, variant_for
@@ -304,13 +305,10 @@ class _ChecksumRecord:
         self._save()
 
     def _save(self) -> None:
-        tmp = self.path.with_name(self.path.name + ".part")
+        text = json.dumps({"version": 1, "files": self.entries}, indent=1, sort_keys=True) + "\n"
         try:
-            tmp.write_text(json.dumps({"version": 1, "files": self.entries}, indent=1, sort_keys=True) + "\n",
-                           encoding="utf-8")
-            os.replace(tmp, self.path)
+            replace_file(self.path, text.encode("utf-8"))
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
             raise _write_error(exc, self.path.parent) from None
 
 

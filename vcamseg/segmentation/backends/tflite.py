@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 import warnings
 from pathlib import Path
 
 import numpy as np
 
+from vcamseg.atomic import replace_file
 from vcamseg.errors import ModelError
 from vcamseg.segmentation.graph import BodyPixGraph
 
@@ -52,7 +52,7 @@ def convert(graph: BodyPixGraph, cache_dir: Path) -> Path | bytes:
             f"TFLite conversion of {graph.path} failed: {exc}", fix="use model.backend: tensorflow"
         ) from None
     try:
-        _write_atomically(target, content)
+        replace_file(target, content)
     except OSError as exc:
         log.warning("could not cache the TFLite conversion in %s (%s); running it from memory, and converting "
                     "again at the next start", target.parent, exc.strerror or exc)
@@ -80,25 +80,11 @@ def convert_int8(graph: BodyPixGraph, calibration: list[np.ndarray]) -> bytes:
 def write_cache(target: Path, content: bytes) -> bool:
     """Cache a conversion; False (logged) when the cache cannot be written."""
     try:
-        _write_atomically(target, content)
+        replace_file(target, content)
     except OSError as exc:
         log.warning("could not cache %s in %s (%s)", target.name, target.parent, exc.strerror or exc)
         return False
     return True
-
-
-def _write_atomically(target: Path, content: bytes) -> None:
-    """Through a temporary file renamed into place: a reader never sees half a model, and a failed
-    write (a full disk) leaves nothing behind."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(content)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class TFLiteBackend:
