@@ -5,9 +5,12 @@ from __future__ import annotations
 import csv
 import os
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.mirror import Server, mirrors
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -48,3 +51,9 @@ def data_dir() -> Path:
 def data_index() -> list[dict[str, str]]:
     with (DATA / "index.csv").open(newline="") as fh:
         return list(csv.DictReader(fh))
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[..., Server]]:
+    """serve(folder, fail_first=0, redirect_to=None) -> an HTTP mirror of the model storage on 127.0.0.1."""
+    yield from mirrors()

@@ -5,19 +5,16 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import http.server
 import json
 import logging
 import os
 import shutil
-import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 
 import pytest
 
+from tests.mirror import Server
 from vcamseg.cli.main import main
 from vcamseg.config.model import ModelConfig
 from vcamseg.errors import DownloadError, ModelError
@@ -42,65 +39,6 @@ UNPINNED = parse_variant_key("mobilenet-100-float-s16")
 
 # --------------------------------------------------------------------------------------------
 # Fixtures
-
-
-@dataclass
-class Server:
-    base_url: str
-    requests: list[str] = field(default_factory=list)
-    stop: Callable[[], None] = lambda: None
-
-
-class _MirrorHandler(http.server.SimpleHTTPRequestHandler):
-    """Serves a folder; the first ``fail_first`` requests of each path get a 503."""
-
-    requests: list[str]
-    fail_first: int = 0
-    redirect_to: str | None = None
-
-    def do_GET(self) -> None:
-        self.requests.append(self.path)
-        if self.redirect_to is not None:
-            self.send_response(302)
-            self.send_header("Location", self.redirect_to + self.path)
-            self.end_headers()
-            return
-        if self.requests.count(self.path) <= self.fail_first:
-            self.send_error(503, "busy")
-            return
-        super().do_GET()
-
-    def log_message(self, format: str, *args: object) -> None:  # keep test output clean
-        pass
-
-
-@pytest.fixture
-def serve() -> Iterator[Callable[..., Server]]:
-    """serve(folder, fail_first=0, redirect_to=None) -> a running mirror on 127.0.0.1."""
-    servers: list[http.server.ThreadingHTTPServer] = []
-
-    def start(folder: Path, *, fail_first: int = 0, redirect_to: str | None = None) -> Server:
-        requests: list[str] = []
-        handler = type("Handler", (_MirrorHandler,), {
-            "requests": requests, "fail_first": fail_first, "redirect_to": redirect_to})
-        httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(folder)))
-        # A short poll interval makes shutdown() return at once instead of after up to 0.5 s.
-        thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
-        thread.start()
-        servers.append(httpd)
-
-        def stop() -> None:
-            httpd.shutdown()
-            httpd.server_close()
-            thread.join()
-            servers.remove(httpd)
-
-        return Server(f"http://127.0.0.1:{httpd.server_address[1]}/", requests, stop)
-
-    yield start
-    for httpd in list(servers):
-        httpd.shutdown()
-        httpd.server_close()
 
 
 @pytest.fixture(autouse=True)

@@ -8,11 +8,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
-import http.server
 import os
 import subprocess
 import sys
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.daemon_process import DaemonProcess, log_lines
+from tests.mirror import Server
 
 pytestmark = pytest.mark.slow
 
@@ -58,27 +57,9 @@ def leftovers(folder: Path) -> list[Path]:
 
 
 @pytest.fixture
-def mirror(models_dir: Path) -> Iterator[str]:
+def mirror(models_dir: Path, serve: Callable[..., Server]) -> str:
     """The official layout served over http on 127.0.0.1 (allowed for a local mirror)."""
-    handler = functools.partial(_QuietHandler, directory=str(models_dir))
-    server = _QuietServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-class _QuietServer(http.server.ThreadingHTTPServer):
-    def handle_error(self, request: object, client_address: object) -> None:
-        pass  # the daemon hangs up when its disk is full: the broken transfer is the point
+    return serve(models_dir).base_url
 
 
 def test_a_model_download_into_a_full_cache_is_a_clear_error(tiny_disk: Path, mirror: str, tmp_path: Path) -> None:
