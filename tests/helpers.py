@@ -46,3 +46,10 @@ def load_pair(row: dict[str, str]) -> tuple[np.ndarray, np.ndarray]:
 def iou(a: np.ndarray, b: np.ndarray) -> float:
     union = np.count_nonzero(a | b)
     return np.count_nonzero(a & b) / union if union else 1.0
+
+
+def flip_byte(path: Path, offset: int = 1000) -> None:
+    """Damage a file in place, same size: only a checksum can tell."""
+    data = bytearray(path.read_bytes())
+    data[offset] ^= 0xFF
+    path.write_bytes(bytes(data))

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import flip_byte
 from tests.mirror import Server
 from vcamseg.cli.main import main
 from vcamseg.config.model import ModelConfig
@@ -74,12 +75,6 @@ def copy_variant(models_dir: Path, variant: Variant, dest_root: Path, *, as_vari
     for shard in variant.expected_shard_relpaths:
         shutil.copyfile(models_dir / shard, folder / Path(shard).name)
     return dest_root / target.relpath
-
-
-def flip_byte(path: Path, offset: int = 1000) -> None:
-    data = bytearray(path.read_bytes())
-    data[offset] ^= 0xFF
-    path.write_bytes(bytes(data))
 
 
 def sha256(path: Path) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.daemon_process import DaemonProcess, log_lines
+from tests.helpers import flip_byte
 
 pytestmark = pytest.mark.slow
 
@@ -28,19 +29,13 @@ def model_copy(models_dir: Path, folder: Path) -> Path:
     return folder
 
 
-def flip_a_byte(path: Path, offset: int = 4096) -> None:
-    data = bytearray(path.read_bytes())
-    data[offset] ^= 0xFF
-    path.write_bytes(bytes(data))
-
-
 @pytest.mark.parametrize("damage", ["shard", "model.json"])
 def test_a_model_corrupted_before_the_start_is_a_clear_error_and_exit_code_2(
         damage: str, models_dir: Path, tmp_path: Path) -> None:
     models = model_copy(models_dir, tmp_path / "models")
     broken = models / (SHARD if damage == "shard" else MODEL_JSON)
     if damage == "shard":
-        flip_a_byte(broken)  # same size: only the checksum tells
+        flip_byte(broken, offset=4096)  # same size: only the checksum tells
     else:
         broken.write_text('{"format": "graph-model", "modelTopology": ')  # a cut-off download
     with DaemonProcess(tmp_path, "", env={"VCAMSEG_MODEL_DIR": str(models)}) as daemon:
@@ -81,7 +76,7 @@ def test_a_corrupted_model_in_a_live_switch_leaves_the_running_one(
     models = model_copy(models_dir, tmp_path / "models")
     broken = models / (SHARD if damage == "shard" else MODEL / "model-stride8.json")
     if damage == "shard":
-        flip_a_byte(broken)
+        flip_byte(broken, offset=4096)
         change = [f"model.dir={models}"]
     else:
         broken.write_bytes(b"\x00" * 100)
