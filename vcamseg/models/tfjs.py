@@ -134,7 +134,8 @@ def _check_ops(path: Path, topology: Any) -> None:
     if not isinstance(nodes, list) or not all(isinstance(n, dict) and isinstance(n.get("name"), str) for n in nodes):
         raise ModelError(f"{path}: modelTopology.node is not a list of named nodes",
                          fix="the file is damaged; delete it and fetch it again with `vcamseg models fetch`")
-    if topology.get("library", {}).get("function"):
+    library = topology.get("library") or {}
+    if not isinstance(library, dict) or library.get("function"):
         raise ModelError(f"{path}: the graph defines functions, which a BodyPix model does not",
                          fix="use an official BodyPix model-stride*.json")
     unknown = sorted({str(n.get("op")) for n in nodes} - ALLOWED_OPS)
