@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import logging
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -57,3 +58,13 @@ def data_index() -> list[dict[str, str]]:
 def serve() -> Iterator[Callable[..., Server]]:
     """serve(folder, fail_first=0, redirect_to=None) -> an HTTP mirror of the model storage on 127.0.0.1."""
     yield from mirrors()
+
+
+@pytest.fixture
+def _restore_logging() -> Iterator[None]:
+    """main() configures the root logger; put it back for the tests that follow."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)

@@ -18,11 +18,13 @@ def mobilenet_json(quant: str = "float", multiplier: str = "050", stride: int = 
     return (root or SHARED / "models") / "bodypix" / "mobilenet" / quant / multiplier / f"model-stride{stride}.json"
 
 
-def make_segmenter(model_json: Path | None = None, **segmentation: object) -> Segmenter:
+def make_segmenter(model_json: Path | None = None, selfie: str = "off", **segmentation: object) -> Segmenter:
+    """A segmenter of one BodyPix file; BodyPix alone unless ``selfie`` (model.selfie) says otherwise."""
     cfg = Config()
     path = model_json or mobilenet_json()
     cfg.model.output_stride = int(path.stem.rsplit("stride", 1)[-1])
     cfg.model.precision = "float"  # deterministic: int8 depends on what the cache holds (tests/test_int8.py)
+    cfg.model.selfie = selfie  # type: ignore[assignment]
     for key, value in segmentation.items():
         setattr(cfg.segmentation, key, value)
     return Segmenter(cfg.model, cfg.segmentation, model_json=path)

@@ -111,9 +111,9 @@ def test_bad_keys_are_clear_errors(key: str, message: str) -> None:
 
 
 def test_pinned_table_matches_the_shared_files(models_dir: Path) -> None:
-    """Every pinned entry equals the real file: bodypix/* directly, ResNet50 JSONs via the
-    byte-identical topology-only copies."""
-    assert len(PINNED) == 21
+    """Every pinned entry equals the real file: bodypix/* and mediapipe/* directly, ResNet50 JSONs
+    via the byte-identical topology-only copies."""
+    assert len(PINNED) == 23
     for relpath, (size, sha) in PINNED.items():
         local = models_dir / relpath
         if not local.exists():

@@ -9,7 +9,7 @@ import json
 import logging
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -467,16 +467,6 @@ def test_model_digest_identifies_the_model_files(local_copy: Path, models_dir: P
 
 # --------------------------------------------------------------------------------------------
 # vcamseg models list / fetch
-
-
-@pytest.fixture
-def _restore_logging() -> Iterator[None]:
-    """main() configures the root logger; put it back for the tests that follow."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 @pytest.mark.usefixtures("_restore_logging")

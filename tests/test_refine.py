@@ -21,7 +21,8 @@ MODEL = Path("mobilenet/float/050/model-stride16.json")
 
 @pytest.fixture(scope="module")
 def segmenter(models_dir: Path) -> Segmenter:
-    cfg = Config()
+    # BodyPix alone: these tests are about refining its coarse (stride-16) scores.
+    cfg = Config.model_validate({"model": {"selfie": "off"}})
     return Segmenter(cfg.model, cfg.segmentation, model_json=models_dir / "bodypix" / MODEL)
 
 

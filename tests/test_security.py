@@ -236,7 +236,7 @@ def test_the_pinned_checksums_are_well_formed_and_match_the_official_files(model
     checked = 0
     for relpath, (size, sha256) in PINNED.items():
         assert re.fullmatch(r"[0-9a-f]{64}", sha256) and size > 0, relpath
-        assert relpath.startswith("bodypix/") and ".." not in relpath.split("/")
+        assert relpath.startswith(("bodypix/", "mediapipe/")) and ".." not in relpath.split("/")
         if relpath in sums:
             assert sums[relpath] == sha256, f"{relpath}: pinned {sha256}, the official file has {sums[relpath]}"
             checked += 1

@@ -57,8 +57,9 @@ def run(args: argparse.Namespace) -> int:
     for h, w in speed.FRAME_SIZES:
         frames = [speed.video_frame(args.video, (h, w), i) for i in range(30, 200, 2)]
         t = speed.segmentation_ms(cfg, frames, runs=args.runs)
+        selfie = "" if cfg.model.selfie == "off" else f" + selfie {cfg.model.selfie}"
         print(
-            f"| {variant_for(cfg.model).key} {cfg.segmentation.internal_resolution} | {w}x{h} | "
+            f"| {variant_for(cfg.model).key} {cfg.segmentation.internal_resolution}{selfie} | {w}x{h} | "
             f"**{t.total_ms:.1f}** | {t.preprocess_ms:.1f} | {t.model_ms:.1f} | {t.decode_ms:.1f} | "
             f"{t.upsample_ms:.1f} | {t.device} |"
         )

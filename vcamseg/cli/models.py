@@ -1,5 +1,5 @@
-"""``vcamseg models list`` and ``vcamseg models fetch``: which BodyPix variants are where, and
-getting them into the cache ahead of time (e.g. before going offline)."""
+"""``vcamseg models list`` and ``vcamseg models fetch``: which BodyPix variants (and MediaPipe
+selfie models) are where, and getting them into the cache ahead of time (e.g. before going offline)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from vcamseg.cli.common import add_config_args, load_cli_config
 from vcamseg.config.model import ModelConfig
 from vcamseg.errors import VcamsegError
 from vcamseg.models.catalogue import Variant, all_variants, parse_variant_key, variant_for
+from vcamseg.models.selfie import RELPATHS, SelfieKind, fetch_selfie, kinds_for, official_url, selfie_status
 from vcamseg.models.store import FetchedFile, fetch_variant, models_cache_dir, variant_status, verify_local
 
 
@@ -32,8 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_config_args(fetch)
     which = fetch.add_mutually_exclusive_group()
     which.add_argument("keys", nargs="*", default=[], metavar="KEY",
-                       help="variant keys as shown by `vcamseg models list`, e.g. mobilenet-075-quant2-s16")
-    which.add_argument("--all", action="store_true", help="fetch all 24 variants (about 200 MB)")
+                       help="keys as shown by `vcamseg models list`, e.g. mobilenet-075-quant2-s16, selfie-landscape")
+    which.add_argument("--all", action="store_true", help="fetch all 24 variants and both selfie models (about 200 MB)")
     fetch.add_argument("--base-url", metavar="URL",
                        help="download from this mirror of the official layout (https, or http on this machine; "
                             "default: $VCAMSEG_MODEL_BASE_URL, else Google's storage)")
@@ -67,9 +68,17 @@ def format_table(cfg: ModelConfig) -> str:
         for row in rows
     ]
     local = cfg.effective_dir
+    lines += ["", "MediaPipe selfie models, blended into BodyPix's person scores (model.selfie):"]
+    configured_kinds = kinds_for(cfg.selfie)
+    for kind in RELPATHS:
+        where, path = selfie_status(kind, cfg)
+        size = f"{path.stat().st_size / 1e6:.2f} MB" if path is not None else "-"
+        mark = "*" if kind in configured_kinds else " "
+        lines.append(f"{mark} {_selfie_key(kind):<17} {where if where != 'local' else str(local)}  {size}  "
+                     f"{RELPATHS[kind]} from {official_url(kind)}")
     lines += [
         "",
-        "* = the configured model (model.architecture / output_stride / multiplier / quant_bytes)",
+        "* = the configured model (model.architecture / output_stride / multiplier / quant_bytes; model.selfie)",
         f"local model folder: {local if local is not None else 'not set (model.dir / VCAMSEG_MODEL_DIR)'}",
         f"cache: {models_cache_dir(cfg)}",
     ]
@@ -78,26 +87,43 @@ def format_table(cfg: ModelConfig) -> str:
 
 def fetch_models(args: argparse.Namespace) -> int:
     cfg = load_cli_config(args).model
-    variants = _selected_variants(cfg, args.keys, fetch_all=args.all)
+    wanted = _selected(cfg, args.keys, fetch_all=args.all)
     failed = 0
-    for variant in variants:
+    for item in wanted:
+        key = item.key if isinstance(item, Variant) else _selfie_key(item)
         try:
-            _fetch_one(variant, cfg, progress=args.progress, base_url=args.base_url)
+            if isinstance(item, Variant):
+                _fetch_one(item, cfg, progress=args.progress, base_url=args.base_url)
+            else:
+                _fetch_selfie(item, cfg, progress=args.progress, base_url=args.base_url)
         except VcamsegError as exc:
-            # Keep going: with several variants, one unreachable file should not stop the rest.
-            print(f"vcamseg: error: {variant.key}: {exc}", file=sys.stderr)
+            # Keep going: with several models, one unreachable file should not stop the rest.
+            print(f"vcamseg: error: {key}: {exc}", file=sys.stderr)
             failed += 1
-    if failed and len(variants) > 1:
-        print(f"vcamseg: {failed} of {len(variants)} variants could not be fetched", file=sys.stderr)
+    if failed and len(wanted) > 1:
+        print(f"vcamseg: {failed} of {len(wanted)} models could not be fetched", file=sys.stderr)
     return 2 if failed else 0
 
 
-def _selected_variants(cfg: ModelConfig, keys: Sequence[str], *, fetch_all: bool) -> list[Variant]:
+def _selfie_key(kind: SelfieKind) -> str:
+    return f"selfie-{kind}"
+
+
+def _selected(cfg: ModelConfig, keys: Sequence[str], *, fetch_all: bool) -> list[Variant | SelfieKind]:
+    """What to fetch: the keys given, everything, or what the configuration runs."""
     if fetch_all:
-        return all_variants()
+        return [*all_variants(), *RELPATHS]
     if keys:
-        return list(dict.fromkeys(parse_variant_key(key) for key in keys))
-    return [variant_for(cfg)]
+        selfie = {_selfie_key(kind): kind for kind in RELPATHS}
+        return list(dict.fromkeys(selfie[k.strip().lower()] if k.strip().lower() in selfie else parse_variant_key(k)
+                                  for k in keys))
+    return [variant_for(cfg), *kinds_for(cfg.selfie)]
+
+
+def _fetch_selfie(kind: SelfieKind, cfg: ModelConfig, *, progress: bool | None, base_url: str | None) -> None:
+    fetched = fetch_selfie(kind, cfg, download=True, progress=progress, base_url=base_url)
+    state = "downloaded" if fetched.downloaded else "in the local model folder or the cache, verified"
+    print(f"{_selfie_key(kind)}: {state}\n  {fetched.path}  {_size(fetched)}")
 
 
 def _fetch_one(variant: Variant, cfg: ModelConfig, *, progress: bool | None, base_url: str | None) -> None:

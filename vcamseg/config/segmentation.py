@@ -32,6 +32,13 @@ class SegmentationConfig(Section):
         le=1.0,
         description="segmentationThreshold: person score above which a pixel is person.",
     )
+    selfie_weight: float = Field(
+        0.4,
+        ge=0.0,
+        le=1.0,
+        description="With model.selfie on: the selfie model's share of the person score (the rest is BodyPix's). "
+        "Below 0.5 BodyPix alone can still decide a pixel, the selfie model alone cannot (it misses small people).",
+    )
     multi_person: bool = Field(
         False,
         json_schema_extra={"bodypix": "segmentMultiPerson / segmentMultiPersonParts"},

@@ -93,6 +93,12 @@ PINNED: dict[str, tuple[int, str]] = {
         (54892, "f7e26cc294524a502dcd873662d152b7c630e1bcb448f69c26ad021f62619da4"),
     "bodypix/mobilenet/quant2/075/model-stride8.json":
         (54892, "8f6a52989ce92d9419863c1738616865980f762bc12ca237b46b5183b7cad9c8"),
+    # MediaPipe selfie segmentation (Apache-2.0), npm @mediapipe/selfie_segmentation@0.1.1675465747
+    # (shared/models/MANIFEST.md section 3); see vcamseg.models.selfie.
+    "mediapipe/selfie_segmentation.tflite":
+        (249024, "8d13b7fae74af625c641226813616a2117bd6bca19eb3b75574621fc08557f27"),
+    "mediapipe/selfie_segmentation_landscape.tflite":
+        (249792, "4aafe6223bb8dac6fac8ca8ed56852870a33051ef3f6238822d282a109962894"),
     "bodypix/resnet50/float/model-stride16.json":
         (101576, "2245c6b07c967573651e515b4c41f32c7059a41df9cec4144666b4f1c9e5ce26"),
     "bodypix/resnet50/quant1/model-stride16.json":

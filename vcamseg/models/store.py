@@ -112,6 +112,37 @@ def fetch_variant(variant: Variant, cfg: ModelConfig, *, progress: bool | None =
     return fetched
 
 
+def resolve_file(relpath: str, official_url: str, cfg: ModelConfig, *, download: bool | None = None,
+                 progress: bool | None = None, base_url: str | None = None) -> FetchedFile:
+    """One single-file model with a pinned size and sha256 (the MediaPipe selfie models): the local
+    model folder, else the cache, else a download from ``official_url``, or from
+    ``<mirror>/<relpath>`` when a mirror is set (``base_url`` / $VCAMSEG_MODEL_BASE_URL)."""
+    expected = _expected(relpath, size=None, record=None)
+    where_by_hand = (f"download {official_url} and put it at <model folder>/{relpath} with model.dir (or "
+                     f"VCAMSEG_MODEL_DIR) set to that folder, or at {models_cache_dir(cfg)}/{relpath}")
+    local_dir = cfg.effective_dir
+    if local_dir is not None and (local_dir / relpath).exists():
+        path = local_dir / relpath
+        if (problem := _problem(path, expected)) is not None:
+            raise ModelError(f"model file {path} {problem}",
+                             fix=f"replace it with the official file {official_url}, or remove it (or unset "
+                                 f"model.dir / VCAMSEG_MODEL_DIR) so that vcamseg downloads it into its cache")
+        return FetchedFile(path, path.stat().st_size, downloaded=False)
+    allowed = cfg.download if download is None else download
+    mirror = base_url or os.environ.get(BASE_URL_ENV)
+    base = effective_base_url(mirror) if mirror else OFFICIAL_BASE_URL
+    root = models_cache_dir(cfg)
+    show = sys.stderr.isatty() if progress is None else progress
+    with _cache_lock(root):
+        fetched = _cached_or_fetched(expected, root, _ChecksumRecord(root), download=allowed, base=base, show=show,
+                                     manual_fix=lambda: f"check the network (or {BASE_URL_ENV}); or {where_by_hand}",
+                                     url=None if mirror else official_url)
+    if fetched is None:
+        raise ModelError(f"{relpath} is not in the local model folder or the cache {root}, and downloads are off "
+                         f"(model.download: false)", fix=f"set model.download: true, or {where_by_hand}")
+    return fetched
+
+
 def verify_local(variant: Variant, local_dir: Path) -> Path:
     """Check a user's model folder copy of ``variant`` (read-only); ModelError listing what is wrong."""
     model_json = local_dir / variant.relpath
@@ -338,31 +369,34 @@ def _ensure_cached(variant: Variant, root: Path, *, download: bool, cfg: ModelCo
     show = sys.stderr.isatty() if progress is None else progress
     with _cache_lock(root):
         record = _ChecksumRecord(root)
-        json_file = _cached_or_fetched(_expected_json(variant, record), root, record, variant=variant, cfg=cfg,
-                                       download=download, base=base, show=show, model=None)
+        json_file = _cached_or_fetched(_expected_json(variant, record), root, record, download=download, base=base,
+                                       show=show, manual_fix=lambda: _manual_install_fix(variant, cfg, None),
+                                       check_content=_model_json_problem)
         if json_file is None:
             return None
         fetched = [json_file]
         model = read_model_json(json_file.path)  # parsed already by the check, so this cannot fail
         for expected in _expected_shards(variant, model, record):
-            shard = _cached_or_fetched(expected, root, record, variant=variant, cfg=cfg, download=download,
-                                       base=base, show=show, model=model)
+            shard = _cached_or_fetched(expected, root, record, download=download, base=base, show=show,
+                                       manual_fix=lambda: _manual_install_fix(variant, cfg, model))
             if shard is None:
                 return None
             fetched.append(shard)
     return fetched
 
 
-def _cached_or_fetched(expected: _Expected, root: Path, record: _ChecksumRecord, *, variant: Variant,
-                       cfg: ModelConfig, download: bool, base: str, show: bool,
-                       model: TfjsGraphModel | None) -> FetchedFile | None:
-    """One cached file, verified (``model`` None: it is the model.json, which must also parse)."""
+def _cached_or_fetched(expected: _Expected, root: Path, record: _ChecksumRecord, *, download: bool, base: str,
+                       show: bool, manual_fix: Callable[[], str],
+                       check_content: Callable[[Path], str | None] | None = None,
+                       url: str | None = None) -> FetchedFile | None:
+    """One cached file, verified (``check_content``: what else is wrong with it, e.g. a model.json
+    that does not parse); downloaded from ``url`` (default ``base`` + its relpath) when missing or
+    damaged."""
     path = root / expected.relpath
-    is_model_json = model is None
     if path.exists():
         problem = _problem(path, expected)
-        if problem is None and is_model_json:
-            problem = _model_json_problem(path)
+        if problem is None and check_content is not None:
+            problem = check_content(path)
         if problem is None:
             if expected.sha256 is None:
                 # Not pinned and not recorded (e.g. the process stopped between download and record):
@@ -376,9 +410,8 @@ def _cached_or_fetched(expected: _Expected, root: Path, record: _ChecksumRecord,
             raise _write_error(exc, path.parent) from None
     if not download:
         return None
-    url = file_url(base, expected.relpath)
-    size, sha = _download(url, path, expected, show=show, manual_fix=_manual_install_fix(variant, cfg, model),
-                          check_content=_model_json_problem if is_model_json else None)
+    url = url or file_url(base, expected.relpath)
+    size, sha = _download(url, path, expected, show=show, manual_fix=manual_fix(), check_content=check_content)
     if expected.sha256 is None:
         _trust_on_first_use(record, expected.relpath, path, size=size, sha=sha, url=url)
     log.info("downloaded %s (%d bytes)", path, size)
