@@ -241,6 +241,22 @@ def test_a_model_that_fails_to_load_leaves_the_running_one(daemon: RunningDaemon
     assert last["segmenter_change"] == "segmentation" and daemon.status()["config"]["segmentation"]["threshold"] == 0.6
 
 
+def test_the_selfie_model_is_switched_on_live_and_its_weight_changes_without_a_reload(
+        daemon: RunningDaemon) -> None:
+    reply = daemon.request({"cmd": "set", "changes": ["model.selfie=auto"]})["result"]
+    assert reply["segmenter_change"] == "model"
+    daemon.wait_for(lambda: daemon.status()["last_reload"]["segmenter"] == "switched", 30, "the model with the selfie")
+    assert daemon.status()["config"]["model"]["selfie"] == "auto"
+    reply = daemon.request({"cmd": "set", "changes": ["segmentation.selfie_weight=0.2"]})["result"]
+    assert reply["segmenter_change"] == "segmentation"  # the loaded models are shared: no reload
+    daemon.wait_for(lambda: daemon.status()["last_reload"]["segmenter"] == "switched", 10, "the new weight")
+    before = daemon.status()["pipeline"]["frames"]["out"]
+    daemon.wait_for(lambda: daemon.status()["pipeline"]["frames"]["out"] > before + 10, 5, "frames going on")
+    daemon.request({"cmd": "set", "changes": ["model.selfie=off"]})
+    daemon.wait_for(lambda: daemon.status()["config"]["model"]["selfie"] == "off"
+                    and daemon.status()["last_reload"]["segmenter"] == "switched", 30, "BodyPix alone again")
+
+
 def test_a_second_daemon_on_the_same_socket_is_a_clear_error(daemon: RunningDaemon) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "vcamseg", "run", "--config", str(daemon.config), "--source", "test", "--output", "null",
