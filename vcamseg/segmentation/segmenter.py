@@ -176,8 +176,6 @@ class Segmenter:
                 outputs[_OUT["part_heatmaps"]] + mirrored[_OUT["part_heatmaps"]][0][:, ::-1][..., _MIRROR_PARTS]
             ) * 0.5
             outputs = (seg, parts, *outputs[2:])
-        if self.selfie_models:
-            outputs = (*outputs, self._selfie_for(h, w).scores(self._resized))
         t2 = time.perf_counter()
         self.timings.preprocess = (t1 - t0) * 1000
         self.timings.model = (t2 - t1) * 1000
@@ -193,9 +191,16 @@ class Segmenter:
             self._calibrator.wait(timeout)
             self._switch_to(self._calibrator.take())
 
-    def _selfie_for(self, frame_h: int, frame_w: int) -> SelfieModel:
-        setting = self.model_config.selfie
-        return self.selfie_models[kind_for(setting, frame_h, frame_w)]
+    def _selfie_scores(self, frame_h: int, frame_w: int) -> np.ndarray | None:
+        """The selfie model's person scores for the frame infer() has just prepared, from its copy at
+        the model input size (the frame is not shrunk twice); None with model.selfie off. Counted
+        as model time."""
+        if not self.selfie_models:
+            return None
+        t0 = time.perf_counter()
+        scores = self.selfie_models[kind_for(self.model_config.selfie, frame_h, frame_w)].scores(self._resized)
+        self.timings.model += (time.perf_counter() - t0) * 1000
+        return scores
 
     def _switch_to(self, backend: Backend | None) -> Backend | None:
         if backend is not None:
@@ -206,6 +211,7 @@ class Segmenter:
 
     def segment(self, frame: np.ndarray) -> Segmentation:
         geom, out = self.infer(frame)
+        selfie_scores = self._selfie_scores(geom.frame_h, geom.frame_w)
         t0 = time.perf_counter()
         cfg = self.config
         seg_logits = out[_OUT["segments"]][:, :, 0]
@@ -234,8 +240,6 @@ class Segmenter:
 
             def people_fn(mask: np.ndarray, labels: np.ndarray = labels) -> np.ndarray:
                 return instances.people_map(labels, geom, mask)
-
-        selfie_scores = out[len(OUTPUTS)] if len(out) > len(OUTPUTS) else None
 
         def small_scores() -> np.ndarray:
             scores = person.input_scores(seg_logits, geom)
