@@ -115,8 +115,7 @@ def _selected(cfg: ModelConfig, keys: Sequence[str], *, fetch_all: bool) -> list
         return [*all_variants(), *RELPATHS]
     if keys:
         selfie = {_selfie_key(kind): kind for kind in RELPATHS}
-        return list(dict.fromkeys(selfie[k.strip().lower()] if k.strip().lower() in selfie else parse_variant_key(k)
-                                  for k in keys))
+        return list(dict.fromkeys(selfie.get(k.strip().lower()) or parse_variant_key(k) for k in keys))
     return [variant_for(cfg), *kinds_for(cfg.selfie)]
 
 
