@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -179,5 +181,12 @@ def test_backend_auto_on_the_cpu(precision: str, timed: bool, caplog: pytest.Log
     with caplog.at_level("INFO", logger="vcamseg.segmentation.backends.base"):
         seg = Segmenter(cfg.model, cfg.segmentation, model_json=mobilenet_json())
         seg.segment(image)
-    assert seg.backend.name == "tflite"
     assert ("median ms: tflite" in caplog.text) is timed
+    if not timed:
+        assert seg.backend.name == "tflite"
+    else:
+        # The faster one in this run's timing is kept (usually TFLite; on a busy machine it can
+        # be TensorFlow: which wins is a benchmark's question, not a test's).
+        timings = dict(re.findall(r"(tflite|tensorflow) ([0-9.]+)", caplog.text.split("median ms: ")[1]))
+        assert timings.keys() == {"tflite", "tensorflow"}
+        assert seg.backend.name == min(timings, key=lambda name: float(timings[name]))
