@@ -4,65 +4,23 @@ strides 16 and 32, every weight dtype."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from tests.helpers import SHARED
+from vcamseg.bench.synthetic import synthesise_resnet50
 from vcamseg.config import Config
 from vcamseg.models.tfjs import read_model_json
 from vcamseg.segmentation.graph import load_graph
 from vcamseg.segmentation.segmenter import Segmenter
 
 TOPOLOGY = SHARED / "models" / "bodypix-topology-only" / "resnet50"
-_STORED = {"uint8": "u1", "uint16": "<u2", "float16": "<f2"}
 
 
 def synthesise(quant: str, dest: Path, stride: int = 16) -> Path:
-    """model.json + shards with small random weights matching the manifest (names, shapes, dtypes)."""
-    doc = json.loads((TOPOLOGY / quant / "model-stride16.json").read_text())
-    if stride == 32:
-        _to_stride_32(doc["modelTopology"]["node"])
-    rng = np.random.default_rng(0)
-    blob = bytearray()
-    for w in doc["weightsManifest"][0]["weights"]:
-        n = int(np.prod(w["shape"]))
-        q = w.get("quantization")
-        if w["dtype"] == "int32":
-            # Pad amounts: 3 around conv1's 7x7, 1 around the 3x3 convs and the max-pool.
-            pad = 3 if w["name"] == "resnet_v1_50/Pad/paddings" else 1
-            values = np.array([[0, 0], [pad, pad], [pad, pad], [0, 0]], np.float64)
-            if q:  # quantised files store even these as uint8 codes: keep the official scale/min
-                codes = np.rint((values - q["min"]) / q["scale"])
-                blob += codes.astype(_STORED[q["dtype"]]).tobytes()
-            else:
-                blob += values.astype("<i4").tobytes()
-        elif q:
-            info = np.iinfo(np.dtype(_STORED[q["dtype"]]))
-            # Centre the codes so q*scale+min is small and zero-mean.
-            q["scale"], q["min"] = 0.02 / info.max, -0.01
-            blob += rng.integers(0, info.max + 1, n).astype(_STORED[q["dtype"]]).tobytes()
-        else:
-            blob += (rng.standard_normal(n) * 0.01).astype("<f4").tobytes()
-    dest.mkdir(parents=True, exist_ok=True)
-    doc["weightsManifest"] = [{"paths": ["group1-shard1of1.bin"], "weights": doc["weightsManifest"][0]["weights"]}]
-    (dest / "group1-shard1of1.bin").write_bytes(bytes(blob))
-    path = dest / f"model-stride{stride}.json"
-    path.write_text(json.dumps(doc))
-    return path
-
-
-def _to_stride_32(nodes: list[dict]) -> None:
-    """resnet_v1_50 at output stride 32: block3's last unit strides 2, block4 is not dilated."""
-    for node in nodes:
-        name, attr = node["name"], node.get("attr", {})
-        last_unit = name.startswith("resnet_v1_50/block3/unit_6/bottleneck_v1/")
-        if last_unit and ("shortcut/MaxPool" in name or "conv2/" in name) and "strides" in attr:
-            attr["strides"]["list"]["i"] = ["1", "2", "2", "1"]
-        if name.startswith("resnet_v1_50/block4/") and "dilations" in attr:
-            attr["dilations"]["list"]["i"] = ["1", "1", "1", "1"]
+    return synthesise_resnet50(TOPOLOGY, quant, dest, stride)
 
 
 class SpyBackend:

@@ -48,19 +48,27 @@ def inference_rows(
     out = []
     for variant in variants:
         model_cfg = variant.apply_to(cfg.model)
-        segmenter = Segmenter(model_cfg, cfg.segmentation)
-        graph = segmenter.graph
-        tensorflow = TensorFlowBackend(graph, model_cfg.threads)
-        tflite = TFLiteBackend(graph, model_cfg.threads, segmenter.cache_dir)
-        for h, w in sizes:
-            geom = segmenter.geometry(h, w)
-            shape = (geom.input_h, geom.input_w)
-            calibration = [segmenter.preprocess(video_frame(video, (h, w), i), geom).copy() for i in range(0, 48, 3)]
-            int8 = TFLiteBackend(
-                graph, model_cfg.threads, segmenter.cache_dir, model=convert_int8(graph, calibration), precision="int8"
-            )
-            tf_ms, tfl_ms, int8_ms = (time_backend(b, shape, warmup=3, runs=runs) for b in (tensorflow, tflite, int8))
-            out.append(InferenceRow(variant.key, (h, w), shape, tf_ms, tfl_ms, int8_ms))
+        out += graph_rows(variant.key, Segmenter(model_cfg, cfg.segmentation), video, runs, sizes)
+    return out
+
+
+def graph_rows(
+    key: str, segmenter: Segmenter, video: Path, runs: int = 15, sizes: Iterable[tuple[int, int]] = FRAME_SIZES
+) -> list[InferenceRow]:
+    """The rows of ``inference_rows`` for the model a segmenter holds (any graph, e.g. synthetic)."""
+    graph, threads = segmenter.graph, segmenter.model_config.threads
+    tensorflow = TensorFlowBackend(graph, threads)
+    tflite = TFLiteBackend(graph, threads, segmenter.cache_dir)
+    out = []
+    for h, w in sizes:
+        geom = segmenter.geometry(h, w)
+        shape = (geom.input_h, geom.input_w)
+        calibration = [segmenter.preprocess(video_frame(video, (h, w), i), geom).copy() for i in range(0, 48, 3)]
+        int8 = TFLiteBackend(
+            graph, threads, segmenter.cache_dir, model=convert_int8(graph, calibration), precision="int8"
+        )
+        tf_ms, tfl_ms, int8_ms = (time_backend(b, shape, warmup=3, runs=runs) for b in (tensorflow, tflite, int8))
+        out.append(InferenceRow(key, (h, w), shape, tf_ms, tfl_ms, int8_ms))
     return out
 
 

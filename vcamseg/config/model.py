@@ -41,7 +41,7 @@ class ModelConfig(Section):
     architecture: Annotated[Literal["MobileNetV1", "ResNet50"], BeforeValidator(_architecture)] = Field(
         "MobileNetV1",
         json_schema_extra={"bodypix": "architecture"},
-        description="Backbone: MobileNetV1 (fast) or ResNet50 (more accurate, ~10x slower).",
+        description="Backbone: MobileNetV1 (fast) or ResNet50 (more accurate, 10-30x slower on a CPU).",
     )
     output_stride: Literal[8, 16, 32] = Field(
         16,
