@@ -8,7 +8,6 @@ python benchmarks/accuracy_ceiling.py [--config FILE] [--set KEY=VALUE]... [--in
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import sys
 from collections import defaultdict
@@ -16,15 +15,13 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import cv2
 import numpy as np
+from accuracy import DEFAULT_INDEX
 
-from vcamseg.bench.accuracy import calibrate, read_gray
+from vcamseg.bench.accuracy import calibrate, load_index, read_gray
 from vcamseg.bench.ceiling import NAMES, ceilings
 from vcamseg.cli.common import add_config_args, load_cli_config, setup_logging
 from vcamseg.segmentation.segmenter import Segmenter
-
-DEFAULT_INDEX = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "index.csv"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,10 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging("WARNING")
     cfg = load_cli_config(args)
     root = args.index.parent
-    with args.index.open(newline="") as fh:
-        rows = list(csv.DictReader(fh))
+    rows, images = load_index(args.index)
     segmenter = Segmenter(cfg.model, cfg.segmentation)
-    images = [cv2.imread(str(root / row["image"])) for row in rows]
     calibrate(segmenter, images)  # int8: score the model a running daemon would use
     per_source: dict[str, list[list[float]]] = defaultdict(list)
     for row, image in zip(rows, images, strict=True):

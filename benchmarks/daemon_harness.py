@@ -1,5 +1,6 @@
 """What the real-time daemon benchmarks (daemon.py, soak.py) share: a webcam-like 1280x720 30 fps
-source made from a real video, and stopping the daemon they started."""
+source made from a real video, and stopping the daemon they started. The shared data's location
+and the default video are also used by resnet50_speed.py."""
 
 from __future__ import annotations
 

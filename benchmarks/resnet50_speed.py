@@ -21,13 +21,13 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+from daemon_harness import DEFAULT_VIDEO, SHARED
+
 from vcamseg.bench.speed import graph_rows, inference_table
 from vcamseg.bench.synthetic import synthesise_resnet50
 from vcamseg.cli.common import add_config_args, load_cli_config, setup_logging
 from vcamseg.segmentation.graph import load_graph
 from vcamseg.segmentation.segmenter import Segmenter
-
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=7, help="timed runs per measurement (median reported)")
     parser.add_argument("--topology", type=Path, default=SHARED / "models" / "bodypix-topology-only" / "resnet50",
                         help="folder with <quant>/model-stride16.json (the official ResNet50 topology)")
-    parser.add_argument("--video", type=Path, default=SHARED / "data" / "videos" / "sam2_bedroom.mp4",
+    parser.add_argument("--video", type=Path, default=DEFAULT_VIDEO,
                         help="real video whose frames calibrate the int8 model")
     args = parser.parse_args(argv)
     setup_logging("WARNING")

@@ -8,6 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from vcamseg.bench.accuracy import iou  # noqa: F401  (re-exported: the tests' IoU is the benchmark's)
 from vcamseg.config import Config
 from vcamseg.segmentation.segmenter import Segmenter
 
@@ -45,9 +46,6 @@ def load_pair(row: dict[str, str]) -> tuple[np.ndarray, np.ndarray]:
     return cv2.imread(str(root / row["image"])), cv2.imread(str(root / row["mask"]), cv2.IMREAD_GRAYSCALE) > 127
 
 
-def iou(a: np.ndarray, b: np.ndarray) -> float:
-    union = np.count_nonzero(a | b)
-    return np.count_nonzero(a & b) / union if union else 1.0
 
 
 def flip_byte(path: Path, offset: int = 1000) -> None:

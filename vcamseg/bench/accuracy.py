@@ -123,14 +123,25 @@ def read_gray(path: Path) -> np.ndarray:
     return image if image.ndim == 2 else image[:, :, 0]
 
 
+def iou(pred: np.ndarray, truth: np.ndarray) -> float:
+    """Intersection over union of two boolean masks (1.0 when both are empty)."""
+    union = np.count_nonzero(pred | truth)
+    return np.count_nonzero(pred & truth) / union if union else 1.0
+
+
+def load_index(index_csv: Path, limit: int | None = None) -> tuple[list[dict[str, str]], list[np.ndarray]]:
+    """The rows of an ``index.csv`` (the first ``limit``) and their images (BGR)."""
+    with index_csv.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))[:limit]
+    return rows, [cv2.imread(str(index_csv.parent / row["image"])) for row in rows]
+
+
 def evaluate(
     config: Config, index_csv: Path, segmenter: Segmenter | None = None, limit: int | None = None
 ) -> AccuracyReport:
     root = index_csv.parent
-    with index_csv.open(newline="") as fh:
-        rows = list(csv.DictReader(fh))[:limit]
+    rows, images = load_index(index_csv, limit)
     segmenter = segmenter or Segmenter(config.model, config.segmentation)
-    images = [cv2.imread(str(root / row["image"])) for row in rows]
     calibrate(segmenter, images)
     report = AccuracyReport()
     start = time.perf_counter()
@@ -139,8 +150,7 @@ def evaluate(
         seg = segmenter.segment(image)
         MaskRefiner(config.mask).refine(image, seg)  # fresh refiner: images are independent
         pred = seg.alpha >= 128
-        union = np.count_nonzero(pred | truth)
-        report.ious[row["source"]].append(np.count_nonzero(pred & truth) / union if union else 1.0)
+        report.ious[row["source"]].append(iou(pred, truth))
         if row.get("parts"):
             _score_parts(report, seg.part_ids_within(pred), read_cihp_parts(root / row["parts"]), pred & truth)
     report.seconds = time.perf_counter() - start

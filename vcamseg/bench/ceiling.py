@@ -17,6 +17,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from vcamseg.bench.accuracy import iou
 from vcamseg.effects.refine import MaskConfig, MaskRefiner
 from vcamseg.segmentation.segmenter import Segmenter
 
@@ -25,11 +26,6 @@ EDGE_BAND = 0.01
 MISSED_REGION = 0.01
 THRESHOLDS = np.round(np.arange(0.05, 0.96, 0.05), 2)
 NAMES = ("measured", "threshold", "far false positives", "edges", "missed regions", "edges + far FP", "all three")
-
-
-def iou(pred: np.ndarray, truth: np.ndarray) -> float:
-    union = np.count_nonzero(pred | truth)
-    return np.count_nonzero(pred & truth) / union if union else 1.0
 
 
 def distance_to(mask: np.ndarray) -> np.ndarray:
