@@ -23,7 +23,7 @@ from vcamseg.segmentation.backends.tflite import TFLiteBackend
 from vcamseg.segmentation.decode import instances, person
 from vcamseg.segmentation.decode.poses import decode_poses
 from vcamseg.segmentation.geometry import Geometry
-from vcamseg.segmentation.graph import IMAGENET_MEAN_RGB, OUTPUTS, BodyPixGraph, load_graph
+from vcamseg.segmentation.graph import IMAGENET_MEAN_RGB, OUTPUTS, BodyPixGraph, load_graph, model_failure
 from vcamseg.segmentation.parts import PART_NAMES
 from vcamseg.segmentation.quantize import Int8Calibrator, cached_int8
 from vcamseg.segmentation.result import Pose, Segmentation
@@ -114,7 +114,8 @@ class Segmenter:
         """Pick/warm the backend for frames of this size (done by the first segment() otherwise)."""
         geom = self.geometry(frame_h, frame_w)
         if self._backend is None:
-            self._backend = create_backend(self.graph, self.model_config, (geom.input_h, geom.input_w), self.cache_dir)
+            self._backend = _started_backend(self.graph, self.model_config, (geom.input_h, geom.input_w),
+                                             self.cache_dir)
             self._start_int8()
             log.info(
                 "inference device: %s (%s, stride %d, input %dx%d for %dx%d frames)",
@@ -275,6 +276,22 @@ def load_selfie_models(model: ModelConfig) -> dict[str, SelfieModel]:
         except ModelError as exc:
             raise type(exc)(exc.message, fix=f"{exc.fix}; or set model.selfie: off to run BodyPix alone") from None
     return loaded
+
+
+def _started_backend(graph: BodyPixGraph, model: ModelConfig, shape: tuple[int, int], cache_dir: Path) -> Backend:
+    """The backend, run once at the frames' input size: a kernel this machine lacks fails here, as a
+    ModelError naming the variant and the backend, not as a traceback inside the first frame."""
+    name = model.backend
+    try:
+        backend = create_backend(graph, model, shape, cache_dir)
+        name = backend.name
+        backend.run(np.zeros((1, *shape, 3), np.float32))
+    except ModelError:
+        raise
+    except Exception as exc:  # TensorFlow's OpError, LiteRT's RuntimeError, ...
+        variant = f"{graph.architecture} stride {graph.output_stride} ({graph.path})"
+        raise model_failure(variant, name, exc) from None
+    return backend
 
 
 def _check_frame(frame: np.ndarray) -> None:

@@ -27,13 +27,13 @@ class SelfieModel:
     """One MediaPipe selfie model on the CPU: a BGR image in, person probability x 255 out."""
 
     def __init__(self, path: Path, threads: int) -> None:
-        from vcamseg.segmentation.backends.tflite import _interpreter_class
+        from vcamseg.segmentation.backends.tflite import open_interpreter
 
         self.path = path
         fix = f"replace {path} with the official file (`vcamseg models list` shows where it comes from), or set " \
               "model.selfie: off"
         try:
-            self._interp = _interpreter_class()(model_path=str(path), num_threads=max(1, threads))
+            self._interp = open_interpreter(path, max(1, threads))
             self._interp.allocate_tensors()
         except Exception as exc:  # the interpreter raises RuntimeError/ValueError on a file it cannot run
             raise ModelError(f"{path} is not a TFLite model that can run here ({exc})", fix=fix) from None

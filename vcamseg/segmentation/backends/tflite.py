@@ -7,6 +7,7 @@ import logging
 import os
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -17,14 +18,16 @@ from vcamseg.segmentation.graph import BodyPixGraph
 log = logging.getLogger(__name__)
 
 
-def _interpreter_class() -> type:
+def open_interpreter(model: Path | bytes, threads: int) -> Any:
+    """A LiteRT interpreter (XNNPACK on the CPU) for a .tflite file or its bytes."""
     try:  # LiteRT: the maintained home of the TFLite interpreter
         from ai_edge_litert.interpreter import Interpreter
     except ImportError:  # pragma: no cover - older installs
         import tensorflow as tf
 
         Interpreter = tf.lite.Interpreter
-    return Interpreter
+    source = {"model_content": model} if isinstance(model, bytes) else {"model_path": str(model)}
+    return Interpreter(**source, num_threads=threads)
 
 
 def cache_path(graph: BodyPixGraph, cache_dir: Path, precision: str = "float") -> Path:
@@ -44,7 +47,7 @@ def convert(graph: BodyPixGraph, cache_dir: Path) -> Path | bytes:
     if target.is_file() and target.stat().st_size > 0:
         return target
     log.info("converting %s to TFLite (once; cached in %s)", graph.path.name, target.parent)
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([graph.function])
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([graph.for_conversion()])
     try:
         content = converter.convert()
     except Exception as exc:  # the converter raises many types
@@ -66,7 +69,7 @@ def convert_int8(graph: BodyPixGraph, calibration: list[np.ndarray]) -> bytes:
     XNNPACK's int8 kernels run MobileNet ~2x faster than float on x86 (VNNI) and ARM."""
     import tensorflow as tf
 
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([graph.function])
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([graph.for_conversion()])
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = lambda: ([image] for image in calibration)
     try:
@@ -96,8 +99,7 @@ class TFLiteBackend:
             model = convert(graph, cache_dir)
         self.precision = precision
         self.threads = threads if threads > 0 else (os.cpu_count() or 1)
-        source = {"model_content": model} if isinstance(model, bytes) else {"model_path": str(model)}
-        self._interp = _interpreter_class()(**source, num_threads=self.threads)
+        self._interp = open_interpreter(model, self.threads)
         self._input = self._interp.get_input_details()[0]["index"]
         self._outputs = [d["index"] for d in self._interp.get_output_details()]
         self._shape: tuple[int, ...] | None = None
