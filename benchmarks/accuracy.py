@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 
 from vcamseg.bench.accuracy import evaluate
-from vcamseg.cli.common import add_config_args, load_cli_config, setup_logging
+from vcamseg.cli.common import add_config_args, load_cli_config
+from vcamseg.logs import setup_logging
 
 DEFAULT_INDEX = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "index.csv"
 

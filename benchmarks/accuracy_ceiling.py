@@ -20,7 +20,8 @@ from accuracy import DEFAULT_INDEX
 
 from vcamseg.bench.accuracy import calibrate, load_index, read_gray
 from vcamseg.bench.ceiling import NAMES, ceilings
-from vcamseg.cli.common import add_config_args, load_cli_config, setup_logging
+from vcamseg.cli.common import add_config_args, load_cli_config
+from vcamseg.logs import setup_logging
 from vcamseg.segmentation.segmenter import Segmenter
 
 

@@ -27,16 +27,20 @@ import cv2
 import numpy as np
 
 from vcamseg.config import Config
-from vcamseg.effects.blur import BlurConfig
-from vcamseg.effects.blur_parts import BlurPartsConfig
+from vcamseg.config.effects import (
+    BlurConfig,
+    BlurPartsConfig,
+    MaskViewConfig,
+    MirrorConfig,
+    NoneConfig,
+    PartsConfig,
+    PixelateConfig,
+    ReplaceConfig,
+)
+from vcamseg.config.mask import MaskConfig
 from vcamseg.effects.compositor import Compositor
-from vcamseg.effects.mask_view import MaskViewConfig
-from vcamseg.effects.part_colors import PartsConfig
-from vcamseg.effects.pixelate import PixelateConfig
-from vcamseg.effects.refine import MaskConfig, MaskRefiner
+from vcamseg.effects.refine import MaskRefiner
 from vcamseg.effects.registry import build_effect
-from vcamseg.effects.replace import ReplaceConfig
-from vcamseg.effects.simple import MirrorConfig, NoneConfig
 from vcamseg.segmentation.segmenter import Segmenter
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"

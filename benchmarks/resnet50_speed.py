@@ -25,7 +25,8 @@ from daemon_harness import DEFAULT_VIDEO, SHARED
 
 from vcamseg.bench.speed import graph_rows, inference_table
 from vcamseg.bench.synthetic import synthesise_resnet50
-from vcamseg.cli.common import add_config_args, load_cli_config, setup_logging
+from vcamseg.cli.common import add_config_args, load_cli_config
+from vcamseg.logs import setup_logging
 from vcamseg.segmentation.graph import load_graph
 from vcamseg.segmentation.segmenter import Segmenter
 

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from vcamseg.bench.accuracy import iou  # noqa: F401  (re-exported: the tests' IoU is the benchmark's)
 from vcamseg.config import Config
+from vcamseg.imaging import mask_iou as iou  # noqa: F401  (re-exported: the tests' IoU is the product's)
 from vcamseg.segmentation.segmenter import Segmenter
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("VCAMSEG_SHARED", REPO.parent / "shared")).resolve()
 
 
 def mobilenet_json(quant: str = "float", multiplier: str = "050", stride: int = 16, root: Path | None = None) -> Path:

@@ -9,7 +9,8 @@ import pytest
 
 from tests.helpers import iou, load_pair, make_segmenter, rows
 from vcamseg.bench.ceiling import NAMES, ceilings
-from vcamseg.effects.refine import MaskConfig, MaskRefiner
+from vcamseg.config.mask import MaskConfig
+from vcamseg.effects.refine import MaskRefiner
 
 
 @pytest.fixture(scope="module")

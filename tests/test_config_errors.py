@@ -237,3 +237,10 @@ def test_the_example_with_a_random_splice_never_crashes_the_loader(data: st.Data
     at = data.draw(st.integers(0, len(text)))
     cut = data.draw(st.integers(0, 40))
     _loads_or_config_error(text[:at] + data.draw(st.text(max_size=12)) + text[at + cut:])
+
+
+def test_the_readmes_live_table_is_the_policy() -> None:
+    """What applies live is declared once (config/live.py); the README shows it as rendered."""
+    from vcamseg.config.live import render_table
+
+    assert render_table() in (REPO / "README.md").read_text(), "paste vcamseg.config.live.render_table() into README"

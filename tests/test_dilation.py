@@ -9,14 +9,11 @@ import os
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.helpers import SHARED, load_pair, make_segmenter, mobilenet_json, rows
-
-REPO = Path(__file__).resolve().parents[1]
+from tests.helpers import REPO, SHARED, load_pair, make_segmenter, mobilenet_json, rows
 
 
 def _dilated_graph(tf: object, op: str, rate: int, padding: str, rng: np.random.Generator) -> object:

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from vcamseg.config import load_config
-from vcamseg.effects.blur import BlurConfig, BlurEffect
+from vcamseg.config.effects import BlurConfig
+from vcamseg.effects.blur import BlurEffect
 from vcamseg.effects.compositor import Compositor
 from vcamseg.segmentation.result import Segmentation
 

@@ -9,11 +9,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from vcamseg.body import BACKGROUND, part_id
 from vcamseg.config import Config
-from vcamseg.effects.blur_parts import BlurPartsConfig, BlurPartsEffect
+from vcamseg.config.effects import BlurPartsConfig
+from vcamseg.config.mask import MaskConfig
+from vcamseg.effects.blur_parts import BlurPartsEffect
 from vcamseg.effects.compositor import Compositor
-from vcamseg.effects.refine import MaskConfig
-from vcamseg.segmentation.parts import BACKGROUND, part_id
 from vcamseg.segmentation.result import Segmentation
 from vcamseg.segmentation.segmenter import Segmenter
 

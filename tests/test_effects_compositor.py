@@ -10,11 +10,9 @@ import numpy as np
 import pytest
 
 from vcamseg.config import load_config
-from vcamseg.effects.blur import BlurConfig
+from vcamseg.config.effects import BlurConfig, PartsConfig, ReplaceConfig
+from vcamseg.config.mask import MaskConfig
 from vcamseg.effects.compositor import Compositor
-from vcamseg.effects.part_colors import PartsConfig
-from vcamseg.effects.refine import MaskConfig
-from vcamseg.effects.replace import ReplaceConfig
 from vcamseg.segmentation.result import Segmentation
 
 

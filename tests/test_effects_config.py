@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from vcamseg.body import RAINBOW
 from vcamseg.config import Config, load_config
-from vcamseg.effects.blur import BlurConfig
-from vcamseg.effects.palettes import RAINBOW
-from vcamseg.effects.registry import EFFECT_TYPES, default_effects
+from vcamseg.config.effects import EFFECT_CONFIGS, BlurConfig, default_effects
+from vcamseg.effects.compositor import Compositor
 from vcamseg.errors import ConfigError
 
 
@@ -51,7 +51,7 @@ effects:
     config = load_config(text=text)
     assert [e.type for e in config.effects] == ["mirror", "replace", "replace", "replace", "blur", "parts",
                                                 "pixelate", "blur_parts", "mask", "none"]
-    assert set(EFFECT_TYPES) == {e.type for e in config.effects}
+    assert set(EFFECT_CONFIGS) == {e.type for e in config.effects}
     assert config.effects[1].image == picture
     assert config.effects[3].color == (0, 177, 64)
     assert config.effects[5].parts == ["left_face", "right_face"]
@@ -71,11 +71,20 @@ def test_missing_background_image(tmp_path: Path) -> None:
     assert "does not exist" in message and "beach.jpg" in message
 
 
+def _build_error(text: str) -> str:
+    """Validation never decodes media: an undecodable background is refused when the effects are
+    built (at start, on a live reload, or by `vcamseg config check`)."""
+    config = load_config(text=text)
+    with pytest.raises(ConfigError) as caught:
+        Compositor(config.mask, config.effects)
+    return str(caught.value)
+
+
 def test_unreadable_background_image(tmp_path: Path) -> None:
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(b"this is not a JPEG" * 10)
-    message = _error(f"effects: [{{type: replace, image: {broken}}}]")
-    assert "effects.0.image" in message and "cannot be read as an image" in message
+    message = _build_error(f"effects: [{{type: none}}, {{type: replace, image: {broken}}}]")
+    assert "effects.1.image" in message and "cannot be read as an image" in message
 
 
 def test_background_image_that_is_a_folder(tmp_path: Path) -> None:
@@ -87,7 +96,7 @@ def test_missing_or_undecodable_background_video(tmp_path: Path) -> None:
     assert "effects.0.video" in message and "does not exist" in message
     broken = tmp_path / "broken.mp4"
     broken.write_bytes(b"\x00" * 4096)
-    message = _error(f"effects: [{{type: replace, video: {broken}}}]")
+    message = _build_error(f"effects: [{{type: replace, video: {broken}}}]")
     assert "effects.0.video" in message and "cannot be decoded" in message
 
 

@@ -9,14 +9,11 @@ import cv2
 import numpy as np
 import pytest
 
+from vcamseg.body import BACKGROUND, RAINBOW
+from vcamseg.config.effects import MaskViewConfig, MirrorConfig, NoneConfig, PartsConfig, PixelateConfig
+from vcamseg.config.mask import MaskConfig
 from vcamseg.effects.compositor import Compositor
-from vcamseg.effects.mask_view import MaskViewConfig, MaskViewEffect
-from vcamseg.effects.palettes import RAINBOW
-from vcamseg.effects.part_colors import PartsConfig
-from vcamseg.effects.pixelate import PixelateConfig
-from vcamseg.effects.refine import MaskConfig
-from vcamseg.effects.simple import MirrorConfig, NoneConfig
-from vcamseg.segmentation.parts import BACKGROUND
+from vcamseg.effects.mask_view import MaskViewEffect
 from vcamseg.segmentation.result import Segmentation
 
 

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from tf_bodypix.bodypix_js_utils.output_rendering_util import RAINBOW_PART_COLORS
 
+from vcamseg.body import BACKGROUND, PALETTES, RAINBOW, part_id
 from vcamseg.config import Config
-from vcamseg.effects.palettes import PALETTES, RAINBOW
-from vcamseg.effects.part_colors import PartsConfig, PartsEffect
-from vcamseg.segmentation.parts import BACKGROUND, part_id
+from vcamseg.config.effects import PartsConfig
+from vcamseg.effects.part_colors import PartsEffect
 from vcamseg.segmentation.result import Segmentation
 from vcamseg.segmentation.segmenter import Segmenter
 

@@ -9,7 +9,8 @@ import cv2
 import numpy as np
 import pytest
 
-from vcamseg.effects.pixelate import PixelateConfig, PixelateEffect
+from vcamseg.config.effects import PixelateConfig
+from vcamseg.effects.pixelate import PixelateEffect
 from vcamseg.segmentation.result import Segmentation
 
 

@@ -12,10 +12,11 @@ import cv2
 import numpy as np
 import pytest
 
+from vcamseg.config.effects import ReplaceConfig
+from vcamseg.config.mask import MaskConfig
 from vcamseg.effects.compositor import Compositor
 from vcamseg.effects.fitting import fit_to
-from vcamseg.effects.refine import MaskConfig
-from vcamseg.effects.replace import ReplaceConfig, ReplaceEffect
+from vcamseg.effects.replace import ReplaceEffect
 from vcamseg.segmentation.result import Segmentation
 
 

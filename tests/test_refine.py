@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from vcamseg.config import Config
-from vcamseg.effects.refine import MaskConfig, MaskRefiner
+from vcamseg.config.mask import MaskConfig
+from vcamseg.effects.refine import MaskRefiner
 from vcamseg.segmentation.result import Segmentation
 from vcamseg.segmentation.segmenter import Segmenter
 

@@ -25,7 +25,7 @@ from pydantic import BaseModel
 
 from tests.daemon_process import FAST, DaemonProcess, log_lines
 from vcamseg.config import Config
-from vcamseg.effects.registry import effect_config_class
+from vcamseg.config.effects import effect_config_class
 from vcamseg.errors import ConfigError, one_line
 from vcamseg.service.config_source import ConfigSource
 

@@ -20,6 +20,7 @@ import pytest
 from tests.daemon_process import DaemonProcess, log_lines
 from vcamseg.config import load_config
 from vcamseg.config.edit import save_overrides
+from vcamseg.effects.compositor import Compositor
 from vcamseg.errors import ConfigError, DownloadError
 from vcamseg.models import store
 from vcamseg.models.catalogue import OFFICIAL_BASE_URL, PINNED, all_variants
@@ -196,7 +197,6 @@ def test_home_and_symlinked_backgrounds(tmp_path: Path, picture: bytes, monkeypa
     ("~nosuchuser-vcamseg/beach.jpg", r"background image '~nosuchuser-vcamseg/beach.jpg' starts with "
                                       r"'~nosuchuser-vcamseg', but no home folder is known for that user"),
     ("pictures", r"background image '\S+/pictures' is not a file"),
-    ("notes.jpg", r"background image '\S+/notes.jpg' cannot be read as an image"),
     ("../../../../../../../no/such/beach.jpg", r"background image '\S+/no/such/beach.jpg' does not exist"),
 ])
 def test_background_path_errors_say_what_is_wrong(image: str, expected: str, tmp_path: Path) -> None:
@@ -207,6 +207,18 @@ def test_background_path_errors_say_what_is_wrong(image: str, expected: str, tmp
     config.write_text(replace_with(image))
     with pytest.raises(ConfigError, match=rf"config.yaml:3: effects.0.image: {expected}"):
         load_config(config)
+
+
+def test_a_background_that_is_not_an_image_is_refused_when_the_effect_is_built(tmp_path: Path) -> None:
+    """Loading never decodes media (`vcamseg set` of any key would otherwise decode the background
+    again); building the effect does, and says which entry and why."""
+    (tmp_path / "notes.jpg").write_text("hello")
+    config = tmp_path / "config.yaml"
+    config.write_text(replace_with("notes.jpg"))
+    loaded = load_config(config)
+    with pytest.raises(ConfigError, match=r"effects.0.image: background image '\S+/notes.jpg' cannot be read as an "
+                                          "image"):
+        Compositor(loaded.mask, loaded.effects)
 
 
 @pytest.mark.parametrize("key", ["model.dir", "model.cache_dir", "service.control_socket_path", "source.device",

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from tests.helpers import SHARED, iou, load_pair, make_segmenter, mobilenet_json, rows
+from vcamseg.body import BACKGROUND
 from vcamseg.segmentation.geometry import Geometry, valid_size
-from vcamseg.segmentation.parts import BACKGROUND
 
 PORTRAITS = rows("supervisely_person")[:8]
 # Measured mean IoU on these 8 portraits (float/050: 0.78). uint8 ("quant1") BodyPix weights

@@ -1,5 +1,6 @@
-"""Fast area downscaling, shared by the model input (segmentation) and the reduced-resolution
-work of the effects (matte, background blur, pixel cells).
+"""Image arithmetic shared across layers: fast area downscaling (the model input, and the
+reduced-resolution work of the effects: matte, background blur, pixel cells) and the one mask IoU
+(the int8 check, the benchmarks, the tests).
 
 OpenCV's INTER_AREA has a fast path for an exact factor of 2 only; a direct 8x reduction of a
 1280x720 BGR frame takes ~5x longer than halving it three times (same box average). Odd sizes
@@ -30,3 +31,11 @@ def shrink(
             return dst
         return image
     return cv2.resize(image, (width, height), dst=dst, interpolation=last)
+
+
+def mask_iou(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection over union of two masks (bool, or uint8 where > 0 is set); 1.0 when both are
+    empty."""
+    ma, mb = (m if m.dtype == np.bool_ else m > 0 for m in (a, b))
+    union = np.count_nonzero(ma | mb)
+    return np.count_nonzero(ma & mb) / union if union else 1.0

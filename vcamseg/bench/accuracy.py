@@ -18,6 +18,7 @@ import numpy as np
 
 from vcamseg.config import Config
 from vcamseg.effects.refine import MaskRefiner
+from vcamseg.imaging import mask_iou
 from vcamseg.segmentation.segmenter import Segmenter
 
 # Body regions: CIHP class ids -> BodyPix part ids (see ../shared/data/parts/LABELS.md).
@@ -52,7 +53,7 @@ class AccuracyReport:
     device: str = ""
 
     @property
-    def miou(self) -> float:
+    def mmask_iou(self) -> float:
         all_ious = [v for values in self.ious.values() for v in values]
         return float(np.mean(all_ious)) if all_ious else float("nan")
 
@@ -123,12 +124,6 @@ def read_gray(path: Path) -> np.ndarray:
     return image if image.ndim == 2 else image[:, :, 0]
 
 
-def iou(pred: np.ndarray, truth: np.ndarray) -> float:
-    """Intersection over union of two boolean masks (1.0 when both are empty)."""
-    union = np.count_nonzero(pred | truth)
-    return np.count_nonzero(pred & truth) / union if union else 1.0
-
-
 def load_index(index_csv: Path, limit: int | None = None) -> tuple[list[dict[str, str]], list[np.ndarray]]:
     """The rows of an ``index.csv`` (the first ``limit``) and their images (BGR)."""
     with index_csv.open(newline="") as fh:
@@ -150,7 +145,7 @@ def evaluate(
         seg = segmenter.segment(image)
         MaskRefiner(config.mask).refine(image, seg)  # fresh refiner: images are independent
         pred = seg.alpha >= 128
-        report.ious[row["source"]].append(iou(pred, truth))
+        report.ious[row["source"]].append(mask_iou(pred, truth))
         if row.get("parts"):
             _score_parts(report, seg.part_ids_within(pred), read_cihp_parts(root / row["parts"]), pred & truth)
     report.seconds = time.perf_counter() - start

@@ -17,8 +17,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from vcamseg.bench.accuracy import iou
-from vcamseg.effects.refine import MaskConfig, MaskRefiner
+from vcamseg.config.mask import MaskConfig
+from vcamseg.effects.refine import MaskRefiner
+from vcamseg.imaging import mask_iou as iou
 from vcamseg.segmentation.segmenter import Segmenter
 
 FAR_FALSE_POSITIVE = 0.02  # shares of the image diagonal

@@ -11,6 +11,7 @@ import yaml
 
 from vcamseg.cli.common import add_config_args, load_cli_config
 from vcamseg.config import Config, load_config
+from vcamseg.errors import ConfigError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,7 +31,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _check(args: argparse.Namespace) -> int:
-    load_config(args.file, args.overrides)
+    config = load_config(args.file, args.overrides)
+    # Loading checks that background files exist; building the effects once decodes them.
+    from vcamseg.effects.compositor import Compositor
+
+    try:
+        Compositor(config.mask, config.effects).close()
+    except ConfigError as exc:
+        raise ConfigError(f"{args.file}: {exc.message}", fix=exc.fix) from None
     print(f"{args.file}: OK")
     return 0
 

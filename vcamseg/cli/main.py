@@ -10,8 +10,8 @@ from collections.abc import Sequence
 
 from vcamseg import __version__
 from vcamseg.cli import bench, config, control, devices, models, process, run, segment, service, snapshot
-from vcamseg.cli.common import setup_logging
 from vcamseg.errors import VcamsegError
+from vcamseg.logs import setup_logging
 
 COMMANDS = [segment, models, bench, run, control, process, snapshot, devices, config, service]
 

@@ -11,7 +11,8 @@ from vcamseg.cli.common import add_config_args, load_cli_config
 from vcamseg.config.model import ModelConfig
 from vcamseg.errors import VcamsegError
 from vcamseg.models.catalogue import Variant, all_variants, parse_variant_key, variant_for
-from vcamseg.models.selfie import RELPATHS, SelfieKind, fetch_selfie, kinds_for, official_url, selfie_status
+from vcamseg.models.files import SELFIE_RELPATHS, SelfieKind, selfie_kinds_for
+from vcamseg.models.selfie import fetch_selfie, official_url, selfie_status
 from vcamseg.models.store import FetchedFile, fetch_variant, models_cache_dir, variant_status, verify_local
 
 
@@ -69,13 +70,13 @@ def format_table(cfg: ModelConfig) -> str:
     ]
     local = cfg.effective_dir
     lines += ["", "MediaPipe selfie models, blended into BodyPix's person scores (model.selfie):"]
-    configured_kinds = kinds_for(cfg.selfie)
-    for kind in RELPATHS:
+    configured_kinds = selfie_kinds_for(cfg.selfie)
+    for kind in SELFIE_RELPATHS:
         where, path = selfie_status(kind, cfg)
         size = f"{path.stat().st_size / 1e6:.2f} MB" if path is not None else "-"
         mark = "*" if kind in configured_kinds else " "
         lines.append(f"{mark} {_selfie_key(kind):<17} {where if where != 'local' else str(local)}  {size}  "
-                     f"{RELPATHS[kind]} from {official_url(kind)}")
+                     f"{SELFIE_RELPATHS[kind]} from {official_url(kind)}")
     lines += [
         "",
         "* = the configured model (model.architecture / output_stride / multiplier / quant_bytes; model.selfie)",
@@ -112,11 +113,11 @@ def _selfie_key(kind: SelfieKind) -> str:
 def _selected(cfg: ModelConfig, keys: Sequence[str], *, fetch_all: bool) -> list[Variant | SelfieKind]:
     """What to fetch: the keys given, everything, or what the configuration runs."""
     if fetch_all:
-        return [*all_variants(), *RELPATHS]
+        return [*all_variants(), *SELFIE_RELPATHS]
     if keys:
-        selfie = {_selfie_key(kind): kind for kind in RELPATHS}
+        selfie = {_selfie_key(kind): kind for kind in SELFIE_RELPATHS}
         return list(dict.fromkeys(selfie.get(k.strip().lower()) or parse_variant_key(k) for k in keys))
-    return [variant_for(cfg), *kinds_for(cfg.selfie)]
+    return [variant_for(cfg), *selfie_kinds_for(cfg.selfie)]
 
 
 def _fetch_selfie(kind: SelfieKind, cfg: ModelConfig, *, progress: bool | None, base_url: str | None) -> None:

@@ -17,8 +17,7 @@ from tqdm import tqdm
 
 from vcamseg.cli.common import add_config_args, load_cli_config
 from vcamseg.config import Config
-from vcamseg.effects.base import EffectConfig
-from vcamseg.effects.registry import EFFECT_TYPES, effect_config_class
+from vcamseg.config.effects import EFFECT_CONFIGS, EffectConfig, effect_config_class
 from vcamseg.errors import ConfigError
 from vcamseg.io.sources import source_kind
 from vcamseg.pipeline import Pipeline, build_pipeline
@@ -37,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("input", metavar="INPUT", help="a video or image file")
     p.add_argument("output", metavar="OUTPUT", help="a video or image file, or 'null'")
     p.add_argument("--effect", metavar="NAME",
-                   help=f"use only this effect, at its defaults ({', '.join(EFFECT_TYPES)})")
+                   help=f"use only this effect, at its defaults ({', '.join(EFFECT_CONFIGS)})")
     p.add_argument("--background", type=Path, metavar="PATH",
                    help="background image/video for the effect that takes one")
     p.add_argument("--frames", type=int, metavar="N", help="stop after N frames")
@@ -66,7 +65,7 @@ def apply_effect_args(config: Config, effect: str | None, background: Path | Non
     if effect is not None:
         cls = effect_config_class(effect)
         if cls is None:
-            raise ConfigError(f"--effect {effect!r}: no such effect", fix=f"choose one of {', '.join(EFFECT_TYPES)}")
+            raise ConfigError(f"--effect {effect!r}: no such effect", fix=f"choose one of {', '.join(EFFECT_CONFIGS)}")
         data: dict[str, Any] = {"type": effect}
         if background is not None:
             field = _background_field(cls, background)

@@ -11,18 +11,16 @@ import yaml
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from vcamseg.config.effects import EFFECT_CONFIGS
+from vcamseg.config.live import Live, mark_of, policy
 from vcamseg.config.root import Config
 
-HEADER = """\
-# vcamseg configuration: every option with its default.
-#
-# Copy to ~/.config/vcamseg/config.yaml (or pass --config FILE) and change what you need; an
-# empty file is a valid config. The running daemon reloads this file when it changes (and on
-# SIGHUP) without closing the virtual camera: effects and mask at the next frame, model and
-# segmentation once the new model has loaded (the old one runs meanwhile), source by switching
-# the camera. Output device, size, rate and format, idle detection and the service's socket
-# and watching take effect on the next start. An invalid edit is logged and the last good
-# configuration stays.
+INTRO = (
+    "Copy to ~/.config/vcamseg/config.yaml (or pass --config FILE) and change what you need; an empty file is a "
+    "valid config. The running daemon reloads this file when it changes (and on SIGHUP) without closing the "
+    "virtual camera. {live} An invalid edit is logged and the last good configuration stays."
+)
+FOOTER = """\
 # Any key can also be set on the command line: --set segmentation.threshold=0.6, or in the
 # running daemon: vcamseg set segmentation.threshold=0.6 [--save]
 # Editor completion: `vcamseg config schema > vcamseg.schema.json`.
@@ -30,16 +28,44 @@ HEADER = """\
 """
 
 
+def _live_summary() -> str:
+    """How changes apply, from the policy (config/live.py): sections that apply alike together, with
+    the keys that differ from their section; the keys that apply on the next start are also marked
+    where they are listed."""
+    groups: dict[Live, list[str]] = {}
+    exceptions: dict[Live, list[str]] = {}
+    marks = policy()
+    for section, info in Config.model_fields.items():
+        main = mark_of(info.json_schema_extra) or Live.RESTART
+        groups.setdefault(main, []).append(section)
+        for key, mark in marks.items():
+            if key.startswith(f"{section}.") and mark is not main:
+                exceptions.setdefault(main, []).append(key)
+    parts = []
+    for main, sections in groups.items():
+        text = f"{' and '.join(sections)} {main.value}"
+        by_mark: dict[Live, list[str]] = {}
+        for key in exceptions.get(main, []):
+            by_mark.setdefault(marks[key], []).append(key)
+        if by_mark:
+            listed = ["{}: {}".format(", ".join(keys), mark.value) for mark, keys in by_mark.items()]
+            text += f" (except {'; '.join(listed)})"
+        parts.append(text)
+    return "Changes apply: " + "; ".join(parts) + "."
+
+
 def _scalar(value: Any) -> str:
     text = yaml.safe_dump(value, default_flow_style=True, width=1000, sort_keys=False).strip()
     return text.removesuffix("\n...").removesuffix("...").strip()
 
 
-def _comment(info: FieldInfo, indent: str) -> list[str]:
+def _comment(info: FieldInfo, indent: str, restart: bool = False) -> list[str]:
     parts = [info.description or ""]
     extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
     if extra.get("bodypix"):
         parts.append(f"[BodyPix: {extra['bodypix']}]")
+    if restart:
+        parts.append("[on restart]")
     text = " ".join(p for p in parts if p)
     return [f"{indent}# {line}" for line in _wrap(text, 96 - len(indent))]
 
@@ -51,14 +77,15 @@ def _wrap(text: str, width: int) -> list[str]:
     return [line.replace("\0", " ") for line in textwrap.wrap(protected, width, break_on_hyphens=False)]
 
 
-def _section(model: BaseModel, indent: str) -> list[str]:
+def _section(model: BaseModel, indent: str, prefix: str, marks: dict[str, Live]) -> list[str]:
     lines: list[str] = []
     for name, info in type(model).model_fields.items():
         value = getattr(model, name)
-        lines += _comment(info, indent)
+        key = f"{prefix}{name}"
+        lines += _comment(info, indent, restart=marks.get(key) is Live.RESTART)
         if isinstance(value, BaseModel):
             lines.append(f"{indent}{name}:")
-            lines += _section(value, indent + "  ")
+            lines += _section(value, indent + "  ", f"{key}.", marks)
         else:
             dumped = value.model_dump(mode="json") if isinstance(value, BaseModel) else _jsonable(value)
             lines.append(f"{indent}{name}: {_scalar(dumped)}")
@@ -76,15 +103,13 @@ def _jsonable(value: Any) -> Any:
 
 
 def _effects(cfg: Config) -> list[str]:
-    from vcamseg.effects.registry import EFFECT_TYPES
-
     info = Config.model_fields["effects"]
     lines = _comment(info, "")
     lines.append("effects:")
     for effect in cfg.effects:
         lines.append(f"  - {_scalar(effect.model_dump(mode='json'))}")
     lines.append("# Every effect and its parameters (defaults shown); list them above in the order to apply:")
-    for name, (config_cls, _) in EFFECT_TYPES.items():
+    for name, config_cls in EFFECT_CONFIGS.items():
         lines.append("#")
         doc = " ".join((config_cls.__doc__ or "").split())
         for line in _wrap(f"{name}: {doc}", 94):
@@ -104,7 +129,9 @@ def _effects(cfg: Config) -> list[str]:
 
 def render_example() -> str:
     cfg = Config()
-    lines = [HEADER]
+    marks = policy()
+    intro = [f"# {line}" for line in _wrap(INTRO.format(live=_live_summary()), 96)]
+    lines = ["# vcamseg configuration: every option with its default.\n#\n" + "\n".join(intro) + "\n" + FOOTER]
     for name, info in Config.model_fields.items():
         if name == "effects":
             lines += _effects(cfg)
@@ -112,6 +139,6 @@ def render_example() -> str:
             doc = " ".join((info.annotation.__doc__ or "").split())
             lines += [f"# {line}" for line in _wrap(f"{name}: {doc}", 96)]
             lines.append(f"{name}:")
-            lines += _section(getattr(cfg, name), "  ")
+            lines += _section(getattr(cfg, name), "  ", f"{name}.", marks)
         lines.append("")
     return "\n".join(lines)

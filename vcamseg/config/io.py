@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, field_validator
 
 from vcamseg.config.base import Section, home_checked
+from vcamseg.config.live import Live, marked
 
 
 class SourceConfig(Section):
@@ -24,9 +25,11 @@ class SourceConfig(Section):
         "uncompressed; auto keeps the camera's current one.")
     loop: bool = Field(True, description="Video files: start again at the end.")
     retry_interval_s: float = Field(
-        1.0, gt=0, le=60, description="A lost camera is retried this often (the output shows a placeholder meanwhile).")
+        1.0, gt=0, le=60, json_schema_extra=marked(Live.AT_ONCE),
+        description="A lost camera is retried this often (the output shows a placeholder meanwhile).")
     stall_timeout_s: float = Field(
-        2.0, gt=0, le=60, description="No frame from the source for this long counts as a lost camera: the output "
+        2.0, gt=0, le=60, json_schema_extra=marked(Live.AT_ONCE),
+        description="No frame from the source for this long counts as a lost camera: the output "
         "switches to the placeholder (a read can block for seconds when a camera is unplugged).")
     warmup_frames: int = Field(
         5, ge=0, le=300, description="Cameras: frames thrown away after opening (auto exposure settles; some cameras "
@@ -47,9 +50,11 @@ class IdleConfig(Section):
         "usage event, exact), 'inotify' (open/close counting on the node, debounced), 'auto' (event, else inotify), "
         "'off' (never idle). File and null outputs never idle.")
     grace_s: float = Field(
-        5.0, ge=0, le=3600, description="Seconds without a reader before going idle (a browser closes and reopens "
+        5.0, ge=0, le=3600, json_schema_extra=marked(Live.AT_ONCE),
+        description="Seconds without a reader before going idle (a browser closes and reopens "
         "the camera while negotiating; this keeps the webcam from bouncing).")
-    fps: float = Field(2.0, gt=0, le=60, description="Frame rate of the idle picture.")
+    fps: float = Field(2.0, gt=0, le=60, json_schema_extra=marked(Live.AT_ONCE),
+                       description="Frame rate of the idle picture.")
     min_reader_hold_s: float = Field(
         0.7, ge=0, le=10, description="inotify detection: an open must last this long to count as a reader "
         "(Chrome, Discord and WirePlumber probe devices with short open/close pairs).")
@@ -76,5 +81,6 @@ class OutputConfig(Section):
     preview: bool = Field(
         False, description="Show the output in a window too (only when $DISPLAY or $WAYLAND_DISPLAY is set).")
     retry_interval_s: float = Field(
-        2.0, gt=0, le=60, description="A virtual camera that disappeared (module unloaded) is reopened this often.")
+        2.0, gt=0, le=60, json_schema_extra=marked(Live.AT_ONCE),
+        description="A virtual camera that disappeared (module unloaded) is reopened this often.")
     idle: IdleConfig = Field(default_factory=IdleConfig)

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from vcamseg.config.effects import EFFECT_CONFIGS, effect_config_class
 from vcamseg.config.root import Config
 from vcamseg.errors import ConfigError
 
@@ -257,9 +258,7 @@ def _is_internal(part: str) -> bool:
 
 
 def _effect_type_names() -> set[str]:
-    from vcamseg.effects.registry import EFFECT_TYPES
-
-    return set(EFFECT_TYPES)
+    return set(EFFECT_CONFIGS)
 
 
 _SECTION = "expected a section: keys on the lines below it, indented"
@@ -317,9 +316,7 @@ def _describe(
         msg = f"unknown type {ctx.get('tag')!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
         return head, f"{msg}; the types are {', '.join(map(repr, tags))}", "", line
     if kind == "union_tag_not_found":
-        from vcamseg.effects.registry import EFFECT_TYPES
-
-        return head, f"every effect needs a 'type': one of {', '.join(map(repr, EFFECT_TYPES))}", "", line
+        return head, f"every effect needs a 'type': one of {', '.join(map(repr, EFFECT_CONFIGS))}", "", line
     msg = _TYPE_MESSAGES.get(kind) or str(err.get("msg", "invalid value"))
     msg = msg.removeprefix("Value error, ").replace("Input should be", "expected", 1)
     # A check on a whole section or list says what it found itself.
@@ -359,8 +356,6 @@ def _override_for(path: list[str | int], overrides: Sequence[str]) -> tuple[str 
 
 def _valid_keys(path: list[str | int], data: dict[str, Any]) -> list[str]:
     """Field names of the config model found at ``path``."""
-    from vcamseg.effects.registry import effect_config_class
-
     model: type[BaseModel] | None = Config
     node: Any = data
     for part in path:

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field
 
 from vcamseg.config.base import Section, UserPath
+from vcamseg.config.live import Live, marked
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
@@ -20,7 +21,8 @@ class ServiceConfig(Section):
     The systemd watchdog interval is the unit's WatchdogSec (systemd passes it on)."""
 
     log_level: Annotated[LogLevel, BeforeValidator(_upper)] = Field(
-        "INFO", description="Log verbosity on stderr (the journal under systemd): DEBUG, INFO, WARNING or ERROR. "
+        "INFO", json_schema_extra=marked(Live.AT_ONCE),
+        description="Log verbosity on stderr (the journal under systemd): DEBUG, INFO, WARNING or ERROR. "
         "The command line's --log-level wins. Applied live.")
     control_socket: bool = Field(
         True, description="Serve `vcamseg status`, `vcamseg set` and `vcamseg snapshot` on a Unix socket (only this "
@@ -35,5 +37,6 @@ class ServiceConfig(Section):
         300, ge=0, le=10000, description="Quiet time after the last change to the file before it is reloaded "
         "(editors write a file in several steps).")
     notify_status_interval_s: float = Field(
-        5.0, gt=0, le=3600, description="How often the status line systemd shows (`systemctl --user status "
+        5.0, gt=0, le=3600, json_schema_extra=marked(Live.AT_ONCE),
+        description="How often the status line systemd shows (`systemctl --user status "
         "vcamseg`) is updated: fps, drops, idle state.")

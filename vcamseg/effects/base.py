@@ -19,14 +19,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from vcamseg.config.base import Section
 from vcamseg.segmentation.result import Segmentation
-
-
-class EffectConfig(Section):
-    """Base of every effect's config; ``type`` is the effect's name in the YAML list."""
-
-    type: str
 
 
 @runtime_checkable

@@ -13,13 +13,10 @@ the blur amount.
 
 from __future__ import annotations
 
-from typing import Literal
-
 import cv2
 import numpy as np
-from pydantic import Field
 
-from vcamseg.effects.base import EffectConfig
+from vcamseg.config.effects import BlurConfig
 from vcamseg.effects.blend import Blender
 from vcamseg.effects.buffers import Buffers
 from vcamseg.imaging import shrink
@@ -30,19 +27,6 @@ from vcamseg.segmentation.result import Segmentation
 MIN_WORK_SIGMA = 2.5
 # Lets pixels with no background in reach fall back to their own colour instead of 0/0.
 _FALLBACK = np.float32(1e-3)
-
-
-class BlurConfig(EffectConfig):
-    """drawBokehEffect: blur the background behind the person (the default effect)."""
-
-    type: Literal["blur"] = "blur"
-    background_blur: float = Field(
-        15.0, ge=1.0, le=100.0, json_schema_extra={"bodypix": "backgroundBlurAmount"},
-        description="How strongly the background is blurred: the Gaussian sigma in frame pixels (like CSS "
-        "blur(Npx)). At 1280x720: 6 soft, 15 strong, 40 very strong.")
-    edge_blur: int = Field(
-        3, ge=0, le=50, json_schema_extra={"bodypix": "edgeBlurAmount"},
-        description="Soften the person's outline over this many pixels where it meets the blurred background.")
 
 
 class BackgroundBlur:

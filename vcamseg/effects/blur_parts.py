@@ -10,39 +10,20 @@ face does not smear over the background.
 from __future__ import annotations
 
 import logging
-from typing import Literal
 
 import cv2
 import numpy as np
-from pydantic import Field
 
-from vcamseg.effects.base import EffectConfig, WarnOnce
+from vcamseg.config.effects import BlurPartsConfig
+from vcamseg.config.fields import part_id_set
+from vcamseg.effects.base import WarnOnce
 from vcamseg.effects.blend import Blender
 from vcamseg.effects.blur import BackgroundBlur
 from vcamseg.effects.buffers import Buffers
-from vcamseg.effects.fields import PartNames, part_id_set
 from vcamseg.effects.palettes import selection_lut
 from vcamseg.segmentation.result import Segmentation
 
 log = logging.getLogger(__name__)
-
-
-class BlurPartsConfig(EffectConfig):
-    """blurBodyPart: blur the listed body parts (default: the face) for privacy."""
-
-    type: Literal["blur_parts"] = "blur_parts"
-    parts: PartNames = Field(
-        ["left_face", "right_face"], json_schema_extra={"bodypix": "bodyPartIdsToBlur"},
-        description="The parts to blur, by BodyPix part name (as in the parts effect); default: the face.")
-    blur: float = Field(
-        20.0, ge=1.0, le=100.0, json_schema_extra={"bodypix": "backgroundBlurAmount"},
-        description="Blur strength: the Gaussian sigma in frame pixels.")
-    edge_blur: int = Field(
-        4, ge=0, le=50, json_schema_extra={"bodypix": "edgeBlurAmount"},
-        description="Soften the blurred region's border over this many pixels.")
-    grow_px: int = Field(
-        8, ge=0, le=100, description="Grow the blurred region by this many pixels so that hair, ears and the part's "
-        "uncertain border are covered too.")
 
 
 class BlurPartsEffect:

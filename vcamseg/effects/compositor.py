@@ -10,10 +10,13 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from vcamseg.effects.base import Closable, Effect, EffectConfig, GeometryEffect
-from vcamseg.effects.refine import MaskConfig, MaskRefiner
+from vcamseg.body import BACKGROUND
+from vcamseg.config.effects import EffectConfig
+from vcamseg.config.mask import MaskConfig
+from vcamseg.effects.base import Closable, Effect, GeometryEffect
+from vcamseg.effects.refine import MaskRefiner
 from vcamseg.effects.registry import build_effect
-from vcamseg.segmentation.parts import BACKGROUND
+from vcamseg.errors import ConfigError
 from vcamseg.segmentation.result import Segmentation
 
 log = logging.getLogger(__name__)
@@ -96,7 +99,7 @@ class Compositor:
                 if match is not None:
                     staged.effects.append(reusable.pop(match)[1])
                 else:
-                    effect = build_effect(config)
+                    effect = _built(config, len(staged.effects))
                     staged.fresh.append(effect)
                     staged.effects.append(effect)
         except BaseException:
@@ -122,6 +125,15 @@ class Compositor:
             threading.Thread(target=_close_all, args=(retired,), name="vcamseg-close-effects", daemon=True).start()
         else:
             _close_all(retired)
+
+
+def _built(config: EffectConfig, index: int) -> Effect | GeometryEffect:
+    """The effect for ``config``, entry ``index`` of the effects list: a file it cannot use (a
+    background that does not decode) is a ConfigError that names the entry."""
+    try:
+        return build_effect(config)
+    except ConfigError as exc:
+        raise ConfigError(f"effects.{index}.{exc.message}", fix=exc.fix) from None
 
 
 def _contains(effects: list[Effect | GeometryEffect], effect: Effect | GeometryEffect) -> bool:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 import cv2
 import numpy as np
 
-Fit = Literal["cover", "contain", "stretch"]
+from vcamseg.config.fields import Fit
 
 
 def fit_to(image: np.ndarray, size: tuple[int, int], fit: Fit) -> np.ndarray:

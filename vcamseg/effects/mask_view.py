@@ -4,27 +4,18 @@ the part map (BodyPix's rainbow) or one colour per person. For tuning and debugg
 from __future__ import annotations
 
 import logging
-from typing import Literal
 
 import cv2
 import numpy as np
-from pydantic import Field
 
-from vcamseg.effects.base import EffectConfig, WarnOnce
+from vcamseg.body import RAINBOW
+from vcamseg.config.effects import MaskViewConfig
+from vcamseg.effects.base import WarnOnce
 from vcamseg.effects.buffers import Buffers
-from vcamseg.effects.palettes import RAINBOW, part_lut, people_lut
+from vcamseg.effects.palettes import part_lut, people_lut
 from vcamseg.segmentation.result import Segmentation
 
 log = logging.getLogger(__name__)
-
-
-class MaskViewConfig(EffectConfig):
-    """Show the segmentation instead of the picture (toMask / toColoredPartMask)."""
-
-    type: Literal["mask"] = "mask"
-    mode: Literal["person", "parts", "people"] = Field(
-        "person", description="person: the refined matte in grey (white = person); parts: the 24 parts in BodyPix's "
-        "rainbow colours; people: one colour per person (needs segmentation.multi_person: true).")
 
 
 class MaskViewEffect:

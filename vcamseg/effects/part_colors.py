@@ -5,39 +5,19 @@ shaded within it."""
 from __future__ import annotations
 
 import logging
-from typing import Literal
 
 import cv2
 import numpy as np
-from pydantic import Field
 
-from vcamseg.effects.base import EffectConfig, WarnOnce
+from vcamseg.config.effects import PartsConfig
+from vcamseg.config.fields import palette_colors, part_id_set
+from vcamseg.effects.base import WarnOnce
 from vcamseg.effects.blend import Blender, scale_weight
 from vcamseg.effects.buffers import Buffers
-from vcamseg.effects.fields import Opacity, PaletteSpec, PartNames, palette_colors, part_id_set
 from vcamseg.effects.palettes import part_lut, part_shade_luts, person_hue_lut, selection_lut
 from vcamseg.segmentation.result import Segmentation
 
 log = logging.getLogger(__name__)
-
-
-class PartsConfig(EffectConfig):
-    """drawMask with the coloured part map: paint the body parts over the picture."""
-
-    type: Literal["parts"] = "parts"
-    palette: PaletteSpec = Field(
-        "rainbow", description="Part colours: 'rainbow' (BodyPix's RAINBOW_PART_COLORS), 'warm' or 'spectral' (the "
-        "BodyPix demo's scales), or a list of 24 [R, G, B] colours in BodyPix part order.")
-    opacity: Opacity = Field(0.7, json_schema_extra={"bodypix": "maskOpacity"},
-                             description="How strongly the colours cover the picture: 0 = none, 1 = colours only.")
-    mask_blur: int = Field(0, ge=0, le=50, json_schema_extra={"bodypix": "maskBlurAmount"},
-                           description="Blur the coloured mask by this many pixels before drawing it.")
-    parts: PartNames | None = Field(
-        None, description="Only colour these parts (BodyPix names, e.g. [left_face, right_face, torso_front]); "
-        "default: all 24.")
-    per_person: bool = Field(
-        False, description="One hue per person, parts shaded within it (needs segmentation.multi_person: true; "
-        "otherwise the palette is used).")
 
 
 class PartsEffect:

@@ -8,31 +8,17 @@ whole cells too and the person's exact shape is not revealed.
 
 from __future__ import annotations
 
-from typing import Literal
-
 import cv2
 import numpy as np
-from pydantic import Field
 
-from vcamseg.effects.base import EffectConfig
+from vcamseg.config.effects import PixelateConfig
 from vcamseg.effects.blend import Blender, scale_weight
 from vcamseg.effects.buffers import Buffers
-from vcamseg.effects.fields import Opacity
 from vcamseg.segmentation.result import Segmentation
 
 # A cell belongs to the person when the person covers more than ~1.5 % of it (mean matte > 4):
 # privacy first, while the matte's faint feathered fringe does not pull whole cells in.
 _CELL_COVERAGE = 4
-
-
-class PixelateConfig(EffectConfig):
-    """drawPixelatedMask: turn the person into square cells (a mosaic)."""
-
-    type: Literal["pixelate"] = "pixelate"
-    cell_size: int = Field(10, ge=2, le=200, json_schema_extra={"bodypix": "pixelCellWidth"},
-                           description="The cell size in frame pixels.")
-    opacity: Opacity = Field(1.0, json_schema_extra={"bodypix": "maskOpacity"},
-                             description="How much of the mosaic is drawn over the person (1 = only the mosaic).")
 
 
 class PixelateEffect:

@@ -1,48 +1,30 @@
-"""Every effect by name: its config model (one member of a discriminated union on ``type``) and
-the class that runs it. Add an effect: write its module, then list it here."""
+"""Every effect type by name: the class that runs it (its options are `vcamseg.config.effects`).
+Add an effect: its config model there, its module here, then list it below."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Union
+from vcamseg.config.effects import EFFECT_CONFIGS, EffectConfig
+from vcamseg.effects.base import Effect, GeometryEffect
+from vcamseg.effects.blur import BlurEffect
+from vcamseg.effects.blur_parts import BlurPartsEffect
+from vcamseg.effects.mask_view import MaskViewEffect
+from vcamseg.effects.part_colors import PartsEffect
+from vcamseg.effects.pixelate import PixelateEffect
+from vcamseg.effects.replace import ReplaceEffect
+from vcamseg.effects.simple import MirrorEffect, NoneEffect
 
-from pydantic import Field
-
-from vcamseg.effects.base import Effect, EffectConfig, GeometryEffect
-from vcamseg.effects.blur import BlurConfig, BlurEffect
-from vcamseg.effects.blur_parts import BlurPartsConfig, BlurPartsEffect
-from vcamseg.effects.mask_view import MaskViewConfig, MaskViewEffect
-from vcamseg.effects.part_colors import PartsConfig, PartsEffect
-from vcamseg.effects.pixelate import PixelateConfig, PixelateEffect
-from vcamseg.effects.replace import ReplaceConfig, ReplaceEffect
-from vcamseg.effects.simple import MirrorConfig, MirrorEffect, NoneConfig, NoneEffect
-
-_EFFECTS: list[tuple[type[EffectConfig], type[Any]]] = [
-    (BlurConfig, BlurEffect),
-    (ReplaceConfig, ReplaceEffect),
-    (PartsConfig, PartsEffect),
-    (PixelateConfig, PixelateEffect),
-    (BlurPartsConfig, BlurPartsEffect),
-    (MaskViewConfig, MaskViewEffect),
-    (MirrorConfig, MirrorEffect),
-    (NoneConfig, NoneEffect),
-]
-
-EFFECT_TYPES: dict[str, tuple[type[EffectConfig], type[Any]]] = {
-    cfg.model_fields["type"].default: (cfg, cls) for cfg, cls in _EFFECTS
+EFFECT_CLASSES: dict[str, type[Effect] | type[GeometryEffect]] = {
+    "blur": BlurEffect,
+    "replace": ReplaceEffect,
+    "parts": PartsEffect,
+    "pixelate": PixelateEffect,
+    "blur_parts": BlurPartsEffect,
+    "mask": MaskViewEffect,
+    "mirror": MirrorEffect,
+    "none": NoneEffect,
 }
-
-AnyEffectConfig = Annotated[Union[tuple(cfg for cfg, _ in _EFFECTS)], Field(discriminator="type")]  # noqa: UP007
-
-
-def effect_config_class(name: object) -> type[EffectConfig] | None:
-    entry = EFFECT_TYPES.get(str(name)) if name is not None else None
-    return entry[0] if entry else None
-
-
-def default_effects() -> list[EffectConfig]:
-    """What a user gets with an empty config file: the background blurred, as video-call apps do."""
-    return [BlurConfig()]
+assert EFFECT_CLASSES.keys() == EFFECT_CONFIGS.keys(), "every effect config has an implementation"
 
 
 def build_effect(config: EffectConfig) -> Effect | GeometryEffect:
-    return EFFECT_TYPES[config.type][1](config)
+    return EFFECT_CLASSES[config.type](config)  # type: ignore[call-arg]

@@ -4,51 +4,23 @@ green screen for keying in OBS included)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
 import cv2
 import numpy as np
-from pydantic import Field, model_validator
 
-from vcamseg.effects.base import EffectConfig
+from vcamseg.config.effects import ReplaceConfig
 from vcamseg.effects.blend import Blender
-from vcamseg.effects.fields import Color, ImageFile, VideoFile
-from vcamseg.effects.fitting import Fit, fit_to
+from vcamseg.effects.fitting import fit_to
 from vcamseg.effects.video_source import LoopingVideo
+from vcamseg.errors import ConfigError
 from vcamseg.segmentation.result import Segmentation
-
-
-class ReplaceConfig(EffectConfig):
-    """Replace the background behind the person: give exactly one of image, video or color."""
-
-    type: Literal["replace"] = "replace"
-    image: ImageFile | None = Field(
-        None, description="Background picture (JPEG, PNG, ...); checked when the config loads.")
-    video: VideoFile | None = Field(
-        None, description="Background video (mp4, webm, gif, ...); loops at its own frame rate, "
-        "decoded on its own thread.")
-    color: Color | None = Field(
-        None, description="Solid background [R, G, B] (0-255), '#RRGGBB' or a name: black, white, gray, "
-        "green/chroma_green (0, 177, 64, for keying), blue/chroma_blue.")
-    fit: Fit = Field(
-        "cover", description="How a picture or video fills the frame: cover (crop to fill), contain (letterbox) "
-        "or stretch.")
-
-    @model_validator(mode="after")
-    def _one_source(self) -> ReplaceConfig:
-        given = [name for name in ("image", "video", "color") if getattr(self, name) is not None]
-        if len(given) != 1:
-            what = "none" if not given else " and ".join(given)
-            raise ValueError(f"replace needs exactly one background source, got {what}: "
-                             "set one of image: PATH, video: PATH or color: [R, G, B]")
-        return self
 
 
 class ReplaceEffect:
     def __init__(self, config: ReplaceConfig) -> None:
         self.config = config
         self._blender = Blender()
-        self._video = LoopingVideo(config.video, config.fit) if config.video is not None else None
+        self._video = _open_video(config) if config.video is not None else None
         self._image = _read_image(config.image) if config.image is not None else None
         self._prepared: np.ndarray | None = None  # image or colour at the current frame size
 
@@ -74,8 +46,24 @@ class ReplaceEffect:
         return self._prepared
 
 
+# The config checks that the files exist; whether they decode is found out here, when the effect is
+# built (the compositor names the list entry; a live reload that fails here changes nothing).
+
+
 def _read_image(path: Path) -> np.ndarray:
     image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:  # checked at config load; the file changed since
-        raise OSError(f"background image {path} can no longer be read")
+    if image is None:
+        raise ConfigError(f"image: background image {str(path)!r} cannot be read as an image: use a JPEG, PNG, BMP "
+                          "or WebP file that OpenCV can open (and check its permissions)",
+                          fix="point image: at a picture file")
     return image
+
+
+def _open_video(config: ReplaceConfig) -> LoopingVideo:
+    assert config.video is not None
+    try:
+        return LoopingVideo(config.video, config.fit)
+    except OSError:
+        raise ConfigError(f"video: background video {str(config.video)!r} cannot be decoded: use a video "
+                          "OpenCV/FFmpeg can play (mp4, webm, mkv, avi, gif) and check its permissions",
+                          fix="point video: at a playable video file") from None

@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 import cv2
 import numpy as np
 
-from vcamseg.effects.base import EffectConfig
+from vcamseg.config.effects import MirrorConfig, NoneConfig
 from vcamseg.segmentation.result import Segmentation
-
-
-class NoneConfig(EffectConfig):
-    """Pass the camera image through unchanged (segmentation still runs for stats)."""
-
-    type: Literal["none"] = "none"
 
 
 class NoneEffect:
@@ -23,13 +15,6 @@ class NoneEffect:
 
     def apply(self, frame: np.ndarray, seg: Segmentation) -> np.ndarray:
         return frame
-
-
-class MirrorConfig(EffectConfig):
-    """Mirror the picture left-right (a selfie view). Later effects see the mirrored frame and
-    the mirrored segmentation; effects before it are mirrored with the picture."""
-
-    type: Literal["mirror"] = "mirror"
 
 
 class MirrorEffect:

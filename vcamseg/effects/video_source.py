@@ -18,7 +18,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from vcamseg.effects.fitting import Fit, fit_to
+from vcamseg.config.fields import Fit
+from vcamseg.effects.fitting import fit_to
 
 log = logging.getLogger(__name__)
 

@@ -9,55 +9,32 @@ scores (``model.selfie``). Two published files, pinned by size and sha256 in
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
 from vcamseg.config.model import ModelConfig
 from vcamseg.models.catalogue import PINNED
+from vcamseg.models.files import SELFIE_RELPATHS, SelfieKind
 from vcamseg.models.store import FetchedFile, models_cache_dir, resolve_file
-
-SelfieKind = Literal["general", "landscape"]
 
 # The npm package the files come from, pinned to one version (the sha256 pins the bytes anyway).
 NPM_BASE_URL = "https://cdn.jsdelivr.net/npm/@mediapipe/selfie_segmentation@0.1.1675465747/"
 
-RELPATHS: dict[SelfieKind, str] = {
-    "general": "mediapipe/selfie_segmentation.tflite",
-    "landscape": "mediapipe/selfie_segmentation_landscape.tflite",
-}
-
-
-def kind_for(setting: str, frame_h: int, frame_w: int) -> SelfieKind:
-    """``model.selfie`` -> the file to run: ``auto`` takes the landscape model for frames at least as
-    wide as tall (webcams) and the square one for portrait frames."""
-    if setting in RELPATHS:
-        return setting  # type: ignore[return-value]
-    return "landscape" if frame_w >= frame_h else "general"
-
-
 def official_url(kind: SelfieKind) -> str:
-    return NPM_BASE_URL + Path(RELPATHS[kind]).name
+    return NPM_BASE_URL + Path(SELFIE_RELPATHS[kind]).name
 
 
 def fetch_selfie(kind: SelfieKind, cfg: ModelConfig, *, download: bool | None = None, progress: bool | None = None,
                  base_url: str | None = None) -> FetchedFile:
     """The verified selfie model file: local model folder, else cache, else downloaded."""
-    return resolve_file(RELPATHS[kind], official_url(kind), cfg, download=download, progress=progress,
+    return resolve_file(SELFIE_RELPATHS[kind], official_url(kind), cfg, download=download, progress=progress,
                         base_url=base_url)
 
 
 def selfie_status(kind: SelfieKind, cfg: ModelConfig) -> tuple[str, Path | None]:
     """Where the file is ("local", "cache" or "missing"), by a quick size check (fetch_selfie verifies)."""
-    relpath = RELPATHS[kind]
+    relpath = SELFIE_RELPATHS[kind]
     size = PINNED[relpath][0]
     local = cfg.effective_dir
     for where, root in (("local", local), ("cache", models_cache_dir(cfg))):
         if root is not None and (root / relpath).is_file() and (root / relpath).stat().st_size == size:
             return where, root / relpath
     return "missing", None
-
-
-def kinds_for(setting: str) -> list[SelfieKind]:
-    """The files ``model.selfie`` may run: none when off, both for auto (picked per frame shape)."""
-    if setting == "off":
-        return []
-    return list(RELPATHS) if setting == "auto" else [setting]  # type: ignore[list-item]

@@ -180,19 +180,6 @@ def variant_status(variant: Variant, cfg: ModelConfig) -> VariantStatus:
     return VariantStatus("missing", None, None)
 
 
-def model_digest(model_json: Path) -> str:
-    """sha256 over the model.json and its shards in manifest order: a key for derived artefacts."""
-    model = read_model_json(model_json)
-    digest = hashlib.sha256()
-    for path in (model.path, *_unique(model.shard_paths)):
-        # Length-prefix every file so that moving bytes from one file to the next changes the key.
-        digest.update(path.stat().st_size.to_bytes(8, "little"))
-        with path.open("rb") as fh:
-            while chunk := fh.read(_CHUNK):
-                digest.update(chunk)
-    return digest.hexdigest()
-
-
 def models_cache_dir(cfg: ModelConfig) -> Path:
     """``<cache_dir>/models``: the root of the cached official layout."""
     base = cfg.cache_dir.expanduser() if cfg.cache_dir is not None else paths.cache_dir()

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from vcamseg.errors import ModelError
-from vcamseg.models.store import model_digest
+from vcamseg.models.files import model_digest
 from vcamseg.models.tfjs import TfjsGraphModel, read_model_json, read_weights, to_graph_def
 from vcamseg.segmentation.dilation import rewrite_dilations
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vcamseg.imaging import mask_iou
 from vcamseg.segmentation.backends.base import Backend
 from vcamseg.segmentation.backends.tflite import TFLiteBackend, cache_path, convert, convert_int8, write_cache
 from vcamseg.segmentation.graph import BodyPixGraph
@@ -79,7 +80,7 @@ class Int8Calibrator:
             int8 = TFLiteBackend(self.graph, self.threads, self.cache_dir, model=content, precision="int8")
             # A float interpreter of our own: the one in use belongs to the segmenting thread.
             reference = TFLiteBackend(self.graph, 1, self.cache_dir, model=convert(self.graph, self.cache_dir))
-            agreement = float(np.mean([_mask_iou(reference.run(x)[0], int8.run(x)[0]) for x in check]))
+            agreement = float(np.mean([mask_iou(reference.run(x)[0], int8.run(x)[0]) for x in check]))
         except Exception as exc:  # any failure: stay on float, say why
             log.warning("int8 model not used (%s); staying on float", exc)
             self.done = True
@@ -94,9 +95,3 @@ class Int8Calibrator:
             self._result = int8
         self._frames.clear()
         self.done = True
-
-
-def _mask_iou(a: np.ndarray, b: np.ndarray) -> float:
-    ma, mb = a > 0, b > 0
-    union = np.count_nonzero(ma | mb)
-    return np.count_nonzero(ma & mb) / union if union else 1.0

@@ -14,8 +14,8 @@ from functools import cached_property
 import cv2
 import numpy as np
 
+from vcamseg.body import BACKGROUND, KEYPOINT_NAMES
 from vcamseg.imaging import shrink
-from vcamseg.segmentation.parts import BACKGROUND, KEYPOINT_NAMES
 
 
 @dataclass(frozen=True)

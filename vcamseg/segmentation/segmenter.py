@@ -12,11 +12,13 @@ import cv2
 import numpy as np
 
 from vcamseg import paths
+from vcamseg.body import PART_NAMES
 from vcamseg.config.model import ModelConfig
 from vcamseg.config.segmentation import SegmentationConfig
 from vcamseg.errors import InputError, ModelError
 from vcamseg.imaging import shrink
-from vcamseg.models.selfie import fetch_selfie, kind_for, kinds_for
+from vcamseg.models.files import selfie_kind_for, selfie_kinds_for
+from vcamseg.models.selfie import fetch_selfie
 from vcamseg.segmentation.backends import Backend, create_backend
 from vcamseg.segmentation.backends.base import gpu_names
 from vcamseg.segmentation.backends.tflite import TFLiteBackend
@@ -24,7 +26,6 @@ from vcamseg.segmentation.decode import instances, person
 from vcamseg.segmentation.decode.poses import decode_poses
 from vcamseg.segmentation.geometry import Geometry
 from vcamseg.segmentation.graph import IMAGENET_MEAN_RGB, OUTPUTS, BodyPixGraph, load_graph, model_failure
-from vcamseg.segmentation.parts import PART_NAMES
 from vcamseg.segmentation.quantize import Int8Calibrator, cached_int8
 from vcamseg.segmentation.result import Pose, Segmentation
 from vcamseg.segmentation.selfie import SelfieModel, blend
@@ -199,7 +200,7 @@ class Segmenter:
         if not self.selfie_models:
             return None
         t0 = time.perf_counter()
-        scores = self.selfie_models[kind_for(self.model_config.selfie, frame_h, frame_w)].scores(self._resized)
+        scores = self.selfie_models[selfie_kind_for(self.model_config.selfie, frame_h, frame_w)].scores(self._resized)
         self.timings.model += (time.perf_counter() - t0) * 1000
         return scores
 
@@ -268,7 +269,7 @@ def load_selfie_models(model: ModelConfig) -> dict[str, SelfieModel]:
     """The selfie model(s) ``model.selfie`` may run ({} when off): both files for ``auto``, which
     picks one by the frame's shape (250 kB each, loaded in milliseconds)."""
     loaded = {}
-    for kind in kinds_for(model.selfie):
+    for kind in selfie_kinds_for(model.selfie):
         try:
             # One thread: the model is small enough that a second one costs more CPU (pool wake-ups)
             # than it saves (3.9 vs 5.4 ms CPU per streamed frame, 144x256).

@@ -21,12 +21,12 @@ from typing import Any
 import cv2
 
 from vcamseg import __version__
-from vcamseg.cli.common import set_log_level
 from vcamseg.config import Config
 from vcamseg.config.edit import save_overrides
 from vcamseg.config.service import ServiceConfig
 from vcamseg.effects.compositor import Compositor
 from vcamseg.errors import ConfigError, VcamsegError, one_line
+from vcamseg.logs import set_log_level
 from vcamseg.pipeline import Pipeline, build_pipeline
 from vcamseg.pipeline.frames import Frame
 from vcamseg.service.client import socket_path

@@ -1,18 +1,16 @@
 """Apply a new configuration to the running pipeline, section by section, without reopening the
-virtual camera (applications reading it never see it go away).
+virtual camera (applications reading it never see it go away). How each key applies is declared
+once, in `vcamseg.config.live` (the README's table and the example config are rendered from it):
 
-| section            | how it is applied                                                            |
-|--------------------|------------------------------------------------------------------------------|
-| mask, effects      | built here, switched to between two frames; the mask's temporal state stays  |
-| model, segmentation| a new Segmenter is loaded in the background while the old one keeps running, |
-|                    | then swapped in (segmentation alone: the loaded model is shared); a load that |
-|                    | fails is logged and the running model stays                                  |
-| source             | opened here (a missing file is refused), the camera is switched to it        |
-| pipeline           | at once                                                                      |
-| output             | retry_interval_s, idle.grace_s, idle.fps at once; the rest (device, size,    |
-|                    | rate, format, detection) on the next start: reopening the device would cut   |
-|                    | the stream of every application reading it                                  |
-| service            | log_level, notify_status_interval_s at once; the rest on the next start       |
+* mask, effects — built here, switched to between two frames; the mask's temporal state stays;
+* model, segmentation — a new Segmenter is loaded in the background while the old one keeps
+  running, then swapped in (segmentation alone: the loaded model is shared); a load that fails is
+  logged and the running model stays;
+* source — opened here (a missing file is refused), the camera is switched to it; the keys read
+  while running apply at once;
+* pipeline, and the keys of output and service read while running — at once;
+* the rest of output and service — on the next start: reopening the device would cut the stream
+  of every application reading it.
 
 A reload is all or nothing up to the model: if the new source cannot be opened or an effect cannot
 be built, nothing changes and the running configuration stays.
@@ -29,7 +27,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from vcamseg.config import Config
+from vcamseg.config import Config, live
+from vcamseg.config.live import Live
 from vcamseg.config.model import ModelConfig
 from vcamseg.config.segmentation import SegmentationConfig
 from vcamseg.config.service import ServiceConfig
@@ -41,9 +40,9 @@ from vcamseg.pipeline import Pipeline
 log = logging.getLogger(__name__)
 
 # Keys read while running (everything else in these sections was used to build something).
-LIVE_SOURCE_KEYS = frozenset({"retry_interval_s", "stall_timeout_s"})
-LIVE_OUTPUT_KEYS = frozenset({"retry_interval_s", "idle.grace_s", "idle.fps"})
-LIVE_SERVICE_KEYS = frozenset({"log_level", "notify_status_interval_s"})
+LIVE_SOURCE_KEYS = live.keys(Live.AT_ONCE, "source")
+LIVE_OUTPUT_KEYS = live.keys(Live.AT_ONCE, "output")
+LIVE_SERVICE_KEYS = live.keys(Live.AT_ONCE, "service")
 
 
 @dataclass

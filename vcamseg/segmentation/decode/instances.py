@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from vcamseg.body import NUM_KEYPOINTS
 from vcamseg.segmentation.geometry import Geometry
-from vcamseg.segmentation.parts import NUM_KEYPOINTS
 
 KEYPOINTS_FOR_MATCHING = 5  # BodyPix's numKptForMatching: nose, eyes, ears
 INSTANCE_FACTOR = 4  # label grid = model input / 4

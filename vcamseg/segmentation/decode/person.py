@@ -5,8 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from vcamseg.body import BACKGROUND
 from vcamseg.segmentation.geometry import Geometry
-from vcamseg.segmentation.parts import BACKGROUND
 
 # Part maps are decided at a quarter of the model input: fine enough for part borders (the
 # person's outline comes from the full-size mask) and ~16x cheaper than 24 channels at full size.

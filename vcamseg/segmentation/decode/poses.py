@@ -10,7 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from vcamseg.segmentation.parts import NUM_KEYPOINTS, POSE_CHAIN
+from vcamseg.body import NUM_KEYPOINTS, POSE_CHAIN
 
 LOCAL_MAXIMUM_RADIUS = 1
 OFFSET_REFINE_STEPS = 2

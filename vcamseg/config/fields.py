@@ -1,5 +1,9 @@
-"""Config value types shared by the effects, each with a validator whose message says what to
-write instead (the loader prefixes it with the file, line and key)."""
+"""Config value types shared by the effect sections, each with a validator whose message says what
+to write instead (the loader prefixes it with the file, line and key).
+
+Validation reads no media: a background file is checked to exist and be a file; whether it can be
+decoded is found out when the effect is built (a live edit that names an undecodable file is then
+refused like any other invalid config, and the running one stays)."""
 
 from __future__ import annotations
 
@@ -7,12 +11,10 @@ import os
 from pathlib import Path
 from typing import Annotated, Literal
 
-import cv2
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo
 
-from vcamseg.effects.palettes import PALETTES, Palette
+from vcamseg.body import PALETTES, PART_IDS, PART_NAMES, Palette
 from vcamseg.paths import expand_home
-from vcamseg.segmentation.parts import PART_IDS, PART_NAMES
 
 RGB = tuple[int, int, int]
 
@@ -125,25 +127,15 @@ def _existing_file(value: Path, what: str, info: ValidationInfo) -> Path:
 
 
 def _image_file(value: Path, info: ValidationInfo) -> Path:
-    path = _existing_file(value, "background image", info)
-    if cv2.imread(str(path), cv2.IMREAD_REDUCED_COLOR_8) is None:
-        raise ValueError(f"background image {str(path)!r} cannot be read as an image: "
-                         "use a JPEG, PNG, BMP or WebP file that OpenCV can open (and check its permissions)")
-    return path
+    return _existing_file(value, "background image", info)
 
 
 def _video_file(value: Path, info: ValidationInfo) -> Path:
-    path = _existing_file(value, "background video", info)
-    capture = cv2.VideoCapture(str(path))
-    try:
-        ok = capture.isOpened() and capture.read()[0]
-    finally:
-        capture.release()
-    if not ok:
-        raise ValueError(f"background video {str(path)!r} cannot be decoded: use a video OpenCV/FFmpeg can play "
-                         "(mp4, webm, mkv, avi, gif) and check its permissions")
-    return path
+    return _existing_file(value, "background video", info)
 
 
 ImageFile = Annotated[Path, AfterValidator(_image_file)]
 VideoFile = Annotated[Path, AfterValidator(_video_file)]
+
+# How a background picture or video fills the frame.
+Fit = Literal["cover", "contain", "stretch"]
