@@ -21,9 +21,9 @@ from vcamseg.config.model import ModelConfig
 from vcamseg.errors import DownloadError, ModelError
 from vcamseg.models import store
 from vcamseg.models.catalogue import PINNED, Variant, all_variants, parse_variant_key
+from vcamseg.models.expected import CHECKSUMS_FILE
 from vcamseg.models.files import model_digest
 from vcamseg.models.store import (
-    CHECKSUMS_FILE,
     effective_base_url,
     models_cache_dir,
     resolve_model,

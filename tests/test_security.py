@@ -22,7 +22,7 @@ from vcamseg.config import load_config
 from vcamseg.config.edit import save_overrides
 from vcamseg.effects.compositor import Compositor
 from vcamseg.errors import ConfigError, DownloadError
-from vcamseg.models import store
+from vcamseg.models import store, transport
 from vcamseg.models.catalogue import OFFICIAL_BASE_URL, PINNED, all_variants
 from vcamseg.service.client import socket_path_for
 from vcamseg.service.config_source import ConfigSource
@@ -276,17 +276,17 @@ def test_https_mirrors_and_this_machine_are_allowed(url: str) -> None:
 
 
 def test_downloads_verify_the_server_certificate() -> None:
-    opener = store._opener_for(OFFICIAL_BASE_URL + "bodypix/x.json")
+    opener = transport.opener_for(OFFICIAL_BASE_URL + "bodypix/x.json")
     https = [h for h in opener.handlers if isinstance(h, urllib.request.HTTPSHandler)]
     assert https, "https is handled"
     for handler in https:
         context = handler._context or ssl.create_default_context()  # None: http.client's default, verifying
         assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
-    assert any(isinstance(h, store._CheckedRedirects) for h in opener.handlers), "redirects are checked"
+    assert any(isinstance(h, transport.CheckedRedirects) for h in opener.handlers), "redirects are checked"
 
 
 def test_a_redirect_to_clear_text_is_refused() -> None:
-    handler = store._CheckedRedirects()
+    handler = transport.CheckedRedirects()
     request = urllib.request.Request(OFFICIAL_BASE_URL + "bodypix/x.json")
     with pytest.raises(DownloadError, match=r"redirects to http://evil\.example\.com/x\.json, which is not allowed"):
         handler.redirect_request(request, None, 302, "Found", {}, "http://evil.example.com/x.json")

@@ -24,6 +24,8 @@ from vcamseg.errors import ModelError
 Architecture = Literal["MobileNetV1", "ResNet50"]
 
 OFFICIAL_BASE_URL = "https://storage.googleapis.com/tfjs-models/savedmodel/"
+# A mirror of the official layout to download from instead (https, or http on this machine).
+BASE_URL_ENV = "VCAMSEG_MODEL_BASE_URL"
 
 # tfjs-converter splits every weight group into shards of exactly this many bytes (the last shard
 # holds the rest), so a manifest fixes the size of every shard.

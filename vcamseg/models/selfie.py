@@ -11,12 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from vcamseg.config.model import ModelConfig
+from vcamseg.models.cache import models_cache_dir
 from vcamseg.models.catalogue import PINNED
 from vcamseg.models.files import SELFIE_RELPATHS, SelfieKind
-from vcamseg.models.store import FetchedFile, models_cache_dir, resolve_file
+from vcamseg.models.store import FetchedFile, resolve_file
 
 # The npm package the files come from, pinned to one version (the sha256 pins the bytes anyway).
 NPM_BASE_URL = "https://cdn.jsdelivr.net/npm/@mediapipe/selfie_segmentation@0.1.1675465747/"
+
 
 def official_url(kind: SelfieKind) -> str:
     return NPM_BASE_URL + Path(SELFIE_RELPATHS[kind]).name

@@ -13,7 +13,6 @@ jax/flax/TF-DF versions that break current TensorFlow, and the format is small:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -261,8 +260,3 @@ def _normalise_nhwc_attrs(node: Any) -> None:
         # [h, w, 1, 1] with h or w > 1 is HW-first; NHWC wants [1, h, w, 1].
         if len(values) == 4 and values[2:] == [1, 1] and (values[0] > 1 or values[1] > 1):
             node.attr[key].list.i[:] = [1, values[0], values[1], 1]
-
-
-def iter_weight_files(model: TfjsGraphModel) -> Iterable[Path]:
-    yield model.path
-    yield from model.shard_paths
