@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from vcamseg.cli.main import build_parser
 from vcamseg.config import Config, load_config
 from vcamseg.config.example import render_example
-from vcamseg.config.loader import parse_override
+from vcamseg.config.overrides import parse_override
 from vcamseg.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[1]

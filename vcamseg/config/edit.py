@@ -16,7 +16,8 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
 from vcamseg.atomic import replace_file
-from vcamseg.config.loader import apply_override, read_config_text
+from vcamseg.config.overrides import apply_override
+from vcamseg.config.yaml import read_config_text
 from vcamseg.errors import ConfigError
 
 

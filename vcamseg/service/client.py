@@ -7,10 +7,9 @@ import socket
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from vcamseg import paths
-from vcamseg.errors import VcamsegError
+from vcamseg.config.yaml import parse_yaml, read_config_text
+from vcamseg.errors import ConfigError, VcamsegError
 
 SOCKET_NAME = "control.sock"
 
@@ -34,10 +33,10 @@ def socket_path_for(config_file: Path | None) -> Path:
     does not validate."""
     path = config_file if config_file is not None else paths.config_file()
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        data, _ = parse_yaml(read_config_text(path), str(path))
+    except ConfigError:  # missing, unreadable or not YAML: the default (the daemon reports the error)
         return default_socket_path()
-    service = data.get("service") if isinstance(data, dict) else None
+    service = data.get("service")
     configured = service.get("control_socket_path") if isinstance(service, dict) else None
     return socket_path(configured if isinstance(configured, str) else None)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from vcamseg.config import Config, apply_override, parse_yaml, validate
-from vcamseg.config.loader import LineIndex, read_config_text
+from vcamseg.config.yaml import LineIndex, read_config_text
 
 
 @dataclass(frozen=True)
