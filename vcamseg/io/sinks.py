@@ -24,10 +24,10 @@ from vcamseg.errors import OutputError
 from vcamseg.io import v4l2
 from vcamseg.io.file_identity import FileIdentity
 from vcamseg.io.loopback import MODPROBE_HINT, resolve_output_device
+from vcamseg.io.media import IMAGE_SUFFIXES
 
 log = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".ppm"}
 VIDEO_CODECS = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG", ".mkv": "XVID"}
 # How often the virtual camera checks that its device node still exists.
 HEALTH_CHECK_INTERVAL_S = 1.0
