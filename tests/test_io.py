@@ -182,12 +182,11 @@ def test_virtual_camera_sends_yuyv_converted_here(fake_node: Path) -> None:
     assert np.abs(back.astype(int) - frame).max() <= 6
 
 
-def test_virtual_camera_notices_its_device_vanishing(fake_node: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    sink = VirtualCameraSink(str(fake_node), 64, 48, 30.0, "I420", backend="vcamseg-test")
+def test_virtual_camera_notices_its_device_vanishing(fake_node: Path) -> None:
+    # Checked at every send here (the default is once a second).
+    sink = VirtualCameraSink(str(fake_node), 64, 48, 30.0, "I420", backend="vcamseg-test", health_check_interval_s=0.0)
     sink.send(np.zeros((48, 64, 3), np.uint8))
     fake_node.unlink()  # like `modprobe -r v4l2loopback`
-    monkeypatch.setattr("vcamseg.io.sinks.HEALTH_CHECK_INTERVAL_S", 0.0)
-    sink._next_check = 0.0
     with pytest.raises(SinkError, match="disappeared"):
         sink.send(np.zeros((48, 64, 3), np.uint8))
     sink.close()

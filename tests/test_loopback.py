@@ -20,14 +20,19 @@ from vcamseg.io import v4l2
 from vcamseg.io.inotify import IN_CLOSE_NOWRITE, IN_OPEN, IN_Q_OVERFLOW, parse_events
 from vcamseg.io.loopback import (
     MODPROBE_HINT,
+    CannotOpenNode,
     InotifyReaderMonitor,
     create_monitor,
     decode_event,
     holders,
     loopback_devices,
+    loopback_module_version,
+    modprobe_command,
     own_fd_count,
+    read_client_usage,
     resolve_output_device,
     subscribe_client_usage,
+    subscribed_fd,
     supports_client_usage,
 )
 
@@ -97,6 +102,19 @@ def test_a_file_without_the_event_falls_back_to_inotify(tmp_path: Path) -> None:
     assert not supports_client_usage(str(node))
     assert isinstance(create_monitor(str(node), "auto"), InotifyReaderMonitor)
     assert create_monitor(str(node), "off").state is True
+
+
+def test_the_subscribed_fd_is_closed_whatever_happens(tmp_path: Path) -> None:
+    node = tmp_path / "video10"
+    node.write_bytes(b"")
+    with pytest.raises(OSError) as info, subscribed_fd(str(node)):
+        pass
+    assert info.value.errno in (errno.ENOTTY, errno.EINVAL) and not isinstance(info.value, CannotOpenNode)
+    assert own_fd_count(str(node)) == 0, "the fd opened for the subscription is closed again"
+    assert read_client_usage(str(node)) is None
+    with pytest.raises(CannotOpenNode), subscribed_fd(str(tmp_path / "video11")):
+        pass
+    assert not supports_client_usage(str(tmp_path / "video11"))
 
 
 # --- inotify parsing -----------------------------------------------------------------------------------
@@ -203,6 +221,23 @@ def test_a_deleted_node_makes_the_state_unknown(node: Path, monitor: InotifyRead
     assert _wait_for(lambda: monitor.state is None, 2.0), "unknown is treated as in use"
 
 
+def test_a_monitor_may_be_stopped_twice_and_without_a_start(node: Path) -> None:
+    started = InotifyReaderMonitor(str(node), min_hold_s=0.2)
+    started.start()
+    started.stop()
+    # The first stop closed its wake-up pipe; a new pipe now likely gets the same fd numbers,
+    # and the second stop must not write to or close them.
+    read_fd, write_fd = os.pipe()
+    try:
+        started.stop()
+        os.write(write_fd, b"y")
+        assert os.read(read_fd, 8) == b"y"
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)
+    InotifyReaderMonitor(str(node)).stop()
+
+
 # --- finding the device ------------------------------------------------------------------------------
 
 
@@ -232,3 +267,15 @@ def test_missing_device_path_says_how_to_load_the_module() -> None:
     with pytest.raises(OutputError) as info:
         resolve_output_device("/dev/video99")
     assert "modprobe v4l2loopback" in info.value.fix and "exclusive_caps=1" in info.value.fix
+
+
+def test_the_hint_for_another_label_changes_only_the_label() -> None:
+    assert modprobe_command() == MODPROBE_HINT
+    assert modprobe_command("OBS") == MODPROBE_HINT.replace("card_label=vcamseg", "card_label=OBS")
+
+
+def test_the_module_version_comes_from_sysfs(tmp_path: Path) -> None:
+    version = tmp_path / "version"
+    version.write_text("0.13.2\n")
+    assert loopback_module_version(str(version)) == (0, 13, 2)
+    assert loopback_module_version(str(tmp_path / "missing")) is None, "before 0.13 the file does not exist"

@@ -5,6 +5,7 @@ installation."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from vcamseg.config import Config, load_config
+from vcamseg.io.loopback import MODPROBE_HINT, MODPROBE_OPTIONS
 from vcamseg.service.install import (
     MODPROBE_NAME,
     MODPROBE_SNIPPET,
@@ -40,8 +42,15 @@ def test_the_committed_files_are_the_rendered_ones() -> None:
     assert (SYSTEMD / "modprobe.d" / MODPROBE_NAME).read_text() == MODPROBE_SNIPPET
     assert (SYSTEMD / "modules-load.d" / MODULES_LOAD_NAME).read_text() == MODULES_LOAD_SNIPPET
     assert "options v4l2loopback devices=1 video_nr=10 card_label=vcamseg exclusive_caps=1" in MODPROBE_SNIPPET
+    assert f"\noptions v4l2loopback {MODPROBE_OPTIONS}\n" in MODPROBE_SNIPPET, "rendered from the one copy"
     # The default output finds the device by that label.
     assert Config().output.device == "label:vcamseg"
+
+
+def test_the_readme_gives_the_one_modprobe_line() -> None:
+    readme = (SYSTEMD.parent / "README.md").read_text()
+    given = [line.strip() for line in re.findall(r"sudo modprobe v4l2loopback \w+=[^`\n]*", readme)]
+    assert given and set(given) == {MODPROBE_HINT}, given
 
 
 def test_the_unit_is_what_the_daemon_needs() -> None:

@@ -16,7 +16,8 @@ import numpy as np
 
 from vcamseg.cli.common import add_config_args, load_cli_config
 from vcamseg.effects.refine import MaskRefiner
-from vcamseg.errors import InputError, OutputError
+from vcamseg.errors import OutputError
+from vcamseg.io.media import read_image
 from vcamseg.segmentation.segmenter import Segmenter
 
 log = logging.getLogger(__name__)
@@ -33,23 +34,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--output-dir", type=Path, required=True, metavar="DIR", help="where the PNGs go")
     p.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
     p.set_defaults(handler=run)
-
-
-def read_image(path: Path) -> np.ndarray:
-    """An image as BGR uint8; grey and alpha images are converted. InputError when unreadable."""
-    if not path.is_file():
-        raise InputError(f"input image {path} does not exist", fix="check the path")
-    data = np.fromfile(path, dtype=np.uint8)
-    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
-    if image is None:
-        raise InputError(f"{path} is not a readable image", fix="use a JPEG, PNG, BMP, TIFF or WebP file")
-    if image.dtype != np.uint8:
-        image = cv2.convertScaleAbs(image, alpha=255.0 / max(1, float(image.max())))
-    if image.ndim == 2:
-        image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
-    elif image.shape[2] == 4:
-        image = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
-    return image
 
 
 def write_png(path: Path, image: np.ndarray) -> None:

@@ -14,6 +14,8 @@ import fcntl
 import os
 from dataclasses import dataclass
 
+from vcamseg.io.media import fourcc_text
+
 # <asm-generic/ioctl.h>: dir(2) | size(14) | type(8) | nr(8)
 _IOC_WRITE = 1
 _IOC_READ = 2
@@ -176,14 +178,12 @@ class Event(ctypes.Structure):
 
 
 VIDIOC_QUERYCAP = _ior("V", 0, Capability)
-VIDIOC_G_PARM = _iowr("V", 21, StreamParm)
 VIDIOC_S_PARM = _iowr("V", 22, StreamParm)
 VIDIOC_ENUM_FMT = _iowr("V", 2, FmtDesc)
 VIDIOC_ENUM_FRAMESIZES = _iowr("V", 74, FrmSizeEnum)
 VIDIOC_ENUM_FRAMEINTERVALS = _iowr("V", 75, FrmIvalEnum)
 VIDIOC_DQEVENT = _ior("V", 89, Event)
 VIDIOC_SUBSCRIBE_EVENT = _iow("V", 90, EventSubscription)
-VIDIOC_UNSUBSCRIBE_EVENT = _iow("V", 91, EventSubscription)
 
 BUF_TYPE_VIDEO_CAPTURE = 1
 BUF_TYPE_VIDEO_OUTPUT = 2
@@ -201,10 +201,6 @@ EVENT_PRI_CLIENT_USAGE = EVENT_PRIVATE_START + 0x08E00000 + 1
 EVENT_PRI_CLIENT_USAGE_OLD = EVENT_PRIVATE_START
 
 LOOPBACK_DRIVER = "v4l2 loopback"
-
-
-def fourcc_text(code: int) -> str:
-    return "".join(chr((code >> (8 * i)) & 0xFF) for i in range(4)).rstrip("\0 ")
 
 
 def ioctl(fd: int, request: int, arg: ctypes.Structure) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import vcamseg
 from vcamseg import paths
+from vcamseg.io.loopback import CARD_LABEL, DEFAULT_DEVICE, MODPROBE_OPTIONS, MODULE
 
 UNIT_NAME = "vcamseg.service"
 MODPROBE_NAME = "vcamseg-v4l2loopback.conf"
@@ -18,13 +19,13 @@ MODULES_LOAD_NAME = "vcamseg.conf"
 DEFAULT_EXEC = "%h/.local/bin/vcamseg"  # pipx's place; `vcamseg service install` writes the real one
 DEFAULT_WRITABLE = ("%h/.config/vcamseg", "%h/.cache/vcamseg")
 
-# exclusive_caps=1: the device shows as a capture device only once a writer is there, which
-# Chrome/Zoom/Teams need; card_label is how `output.device: label:vcamseg` finds it.
-MODPROBE_SNIPPET = """\
-# v4l2loopback for vcamseg: one virtual camera, /dev/video10, named "vcamseg".
-# sudo cp vcamseg-v4l2loopback.conf /etc/modprobe.d/  (then reboot, or: sudo modprobe v4l2loopback)
-options v4l2loopback devices=1 video_nr=10 card_label=vcamseg exclusive_caps=1
-"""
+# Rendered from the one copy of the module options (vcamseg.io.loopback.MODPROBE_OPTIONS: why
+# exclusive_caps=1, and the card label `output.device: label:vcamseg` finds the device by).
+MODPROBE_SNIPPET = (
+    f'# {MODULE} for vcamseg: one virtual camera, {DEFAULT_DEVICE}, named "{CARD_LABEL}".\n'
+    f"# sudo cp {MODPROBE_NAME} /etc/modprobe.d/  (then reboot, or: sudo modprobe {MODULE})\n"
+    f"options {MODULE} {MODPROBE_OPTIONS}\n"
+)
 MODULES_LOAD_SNIPPET = """\
 # Load v4l2loopback at boot, for vcamseg (options: /etc/modprobe.d/vcamseg-v4l2loopback.conf).
 v4l2loopback

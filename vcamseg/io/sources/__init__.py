@@ -1,37 +1,70 @@
 """Frame sources: a V4L2 webcam, a video file, a still image or a synthetic test pattern.
 
-Every source returns BGR uint8 frames of one size from ``read()``. A source that stops working
-raises `SourceError` (the pipeline shows a placeholder and reopens it), one that is finished raises
-`EndOfStream`. Opening one that cannot work at all (a missing file) raises `InputError`.
+What a source promises is written on the `Source` protocol. In short: every source returns BGR
+uint8 frames of one size from ``read()``. A source that stops working raises `SourceError` (the
+pipeline shows a placeholder and reopens it), one that is finished raises `EndOfStream`. Opening
+one that cannot work at all (a missing file) raises `InputError`; ``with open_source(...) as
+source:`` closes it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Literal, Protocol
+from types import TracebackType
+from typing import Literal, Protocol, Self
 
 import numpy as np
 
 from vcamseg.config.io import SourceConfig
 from vcamseg.errors import InputError
-from vcamseg.io.sources.base import EndOfStream, SourceError
-
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".ppm", ".pgm"}
+from vcamseg.io.media import is_image_path
+from vcamseg.io.sources.base import EndOfStream, SourceBase, SourceError
 
 SourceKind = Literal["camera", "video", "image", "test"]
 
 
 class Source(Protocol):
+    """A frame producer. Opening one (its constructor, or `open_source`) gives a working source or
+    raises: `InputError` when it can never work (a missing or undecodable file), `SourceError`
+    when it may work later (a camera not plugged in yet: the pipeline retries).
+
+    Attributes, fixed once the source is open:
+
+    * ``width``, ``height``: the size of every frame ``read`` returns; ``fps``: the rate frames
+      come at (a camera's granted rate, a video's own, the configured one for images).
+    * ``live``: True for a camera: frames arrive at their own pace and an old frame is worthless
+      (the pipeline drops, never queues); False for files and the pattern.
+    * ``frame_count``: how many frames ``read`` delivers before `EndOfStream`, when known up front
+      (a video's length from its container, which may be an estimate; an image's or the pattern's
+      ``count``), else None (a camera; endless). A looping video starts over after that many. Only
+      for progress display: the stream ends when ``read`` says so, not when this count is reached.
+    * ``description``: one line for the log and ``vcamseg status`` (what, size, rate).
+    """
+
     description: str
     width: int
     height: int
     fps: float
-    live: bool  # a camera: frames arrive at their own pace and the oldest are worthless
+    live: bool
+    frame_count: int | None
 
-    def read(self) -> np.ndarray: ...
+    def read(self) -> np.ndarray:
+        """The next BGR uint8 frame of shape (height, width, 3), waiting for it when paced.
+        Raises `SourceError` when the source stopped working (unplugged, file removed or replaced,
+        bad frames): the caller closes it and opens a new one. Raises `EndOfStream` when a finite
+        source is done. The caller must not write into the frame (an image source returns the same
+        array each time). Not called after ``close``."""
+        ...
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Release the device or file. Idempotent: it may run twice; only the first call acts."""
+        ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None: ...
 
 
 SourceFactory = Callable[[], Source]
@@ -42,7 +75,7 @@ def source_kind(spec: str) -> SourceKind:
         return "test"
     if spec.startswith("/dev/") or spec.isdigit():
         return "camera"
-    return "image" if Path(spec).suffix.lower() in IMAGE_SUFFIXES else "video"
+    return "image" if is_image_path(spec) else "video"
 
 
 def open_source(cfg: SourceConfig, *, paced: bool = True, count: int | None = None) -> Source:
@@ -85,4 +118,5 @@ def source_factory(cfg: SourceConfig, *, paced: bool = True, count: int | None =
     return reopen
 
 
-__all__ = ["EndOfStream", "Source", "SourceError", "SourceFactory", "open_source", "source_factory", "source_kind"]
+__all__ = ["EndOfStream", "Source", "SourceBase", "SourceError", "SourceFactory", "SourceKind", "open_source",
+           "source_factory", "source_kind"]

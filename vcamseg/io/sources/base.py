@@ -1,8 +1,11 @@
-"""What all sources share: their two exceptions, frame checks and frame-rate pacing."""
+"""What all sources share: their two exceptions, the context-manager plumbing, frame checks and
+frame-rate pacing."""
 
 from __future__ import annotations
 
 import time
+from types import TracebackType
+from typing import Self
 
 import cv2
 import numpy as np
@@ -14,6 +17,30 @@ class SourceError(Exception):
 
 class EndOfStream(Exception):
     """A finite source (a video without loop, an image in offline mode) has no more frames."""
+
+
+class SourceBase:
+    """The shared half of the concrete sources: ``with source:`` closes it, ``close`` acts once
+    (subclasses implement ``_release``), and ``frame_count`` is None unless a source knows it."""
+
+    frame_count: int | None = None
+    _closed = False
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._release()
+
+    def _release(self) -> None:
+        """Release the device or file; called once, by the first ``close``."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
 
 
 def check_frame(frame: np.ndarray | None, width: int, height: int) -> np.ndarray:

@@ -9,7 +9,8 @@ import os
 import cv2
 import numpy as np
 
-from vcamseg.io.sources.base import SourceError, check_frame, is_blank
+from vcamseg.io.media import fourcc_text
+from vcamseg.io.sources.base import SourceBase, SourceError, check_frame, is_blank
 
 log = logging.getLogger(__name__)
 
@@ -17,12 +18,7 @@ log = logging.getLogger(__name__)
 BLANK_TOLERANCE_S = 1.0
 
 
-def _fourcc_text(value: float) -> str:
-    code = int(value) if value and math.isfinite(value) else 0
-    return "".join(chr((code >> (8 * i)) & 0xFF) for i in range(4)).strip("\0 ") or "?"
-
-
-class CameraSource:
+class CameraSource(SourceBase):
     """Opens the camera on construction (raises SourceError when it cannot: the pipeline retries).
 
     The FOURCC is set *before* the size: many UVC cameras offer HD only as MJPG, and asking for
@@ -55,7 +51,8 @@ class CameraSource:
         self.height = int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
         granted_fps = cap.get(cv2.CAP_PROP_FPS)
         self.fps = float(granted_fps) if granted_fps and math.isfinite(granted_fps) and granted_fps > 0 else fps
-        self.fourcc = _fourcc_text(cap.get(cv2.CAP_PROP_FOURCC))
+        code = cap.get(cv2.CAP_PROP_FOURCC)  # a float; 0 (or NaN) when OpenCV does not know
+        self.fourcc = fourcc_text(int(code) if code and math.isfinite(code) else 0)
         self.description = f"camera {device} ({self.width}x{self.height} {self.fourcc} {self.fps:g} fps)"
         asked = f"{width}x{height} {fourcc} {fps:g} fps"
         if (self.width, self.height) != (width, height) or abs(self.fps - fps) > 0.5 or \
@@ -87,5 +84,5 @@ class CameraSource:
             if self._blank_run >= self._max_blank:
                 raise SourceError(f"camera {self.device}: only blank frames for {BLANK_TOLERANCE_S:g} s")
 
-    def close(self) -> None:
+    def _release(self) -> None:
         self._cap.release()

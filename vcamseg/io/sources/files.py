@@ -11,7 +11,8 @@ import numpy as np
 
 from vcamseg.errors import InputError
 from vcamseg.io.file_identity import FileIdentity
-from vcamseg.io.sources.base import EndOfStream, FrameClock, SourceError, check_frame
+from vcamseg.io.media import read_image
+from vcamseg.io.sources.base import EndOfStream, FrameClock, SourceBase, SourceError, check_frame
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ def _check_file(identity: FileIdentity | None, what: str) -> None:
         raise SourceError(f"{what} {identity.path} was {change}")
 
 
-class VideoFileSource:
+class VideoFileSource(SourceBase):
     """Plays a video file as if it were a camera (``paced``) or as fast as it decodes. ``watch``:
     a removed or replaced file is a lost source (the daemon; offline processing reads on)."""
 
@@ -79,11 +80,11 @@ class VideoFileSource:
                     raise SourceError(f"video {self.path} cannot be restarted")
         return check_frame(frame, self.width, self.height)
 
-    def close(self) -> None:
+    def _release(self) -> None:
         self._cap.release()
 
 
-class ImageSource:
+class ImageSource(SourceBase):
     """One still image, repeated at ``fps`` (``count`` times, or for ever). ``watch``: a removed or
     replaced file is a lost source, so that the daemon shows the new picture once it is reopened."""
 
@@ -92,14 +93,12 @@ class ImageSource:
     def __init__(self, path: Path, fps: float, *, paced: bool = True, count: int | None = None,
                  watch: bool = False) -> None:
         self._identity = FileIdentity(path) if watch else None
-        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if image is None:
-            raise InputError(f"image {path} cannot be read", fix="use a PNG, JPEG, BMP, WebP or TIFF file")
-        self._image = image
+        self._image = image = read_image(path)  # BGR uint8, or InputError naming the file
         self.height, self.width = image.shape[:2]
         self.fps = fps
         self._clock = FrameClock(fps) if paced else None
         self._left = count
+        self.frame_count = count
         self.description = f"image {path.name} ({self.width}x{self.height})"
 
     def read(self) -> np.ndarray:
@@ -112,6 +111,3 @@ class ImageSource:
         _check_file(self._identity, "image")
         # Shared, never written: the pipeline copies before compositing.
         return self._image
-
-    def close(self) -> None:
-        pass

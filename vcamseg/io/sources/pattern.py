@@ -7,7 +7,7 @@ import time
 import cv2
 import numpy as np
 
-from vcamseg.io.sources.base import EndOfStream, FrameClock
+from vcamseg.io.sources.base import EndOfStream, FrameClock, SourceBase
 
 SCROLL_PX_PER_S = 160.0
 
@@ -25,7 +25,7 @@ def _background(width: int, height: int) -> np.ndarray:
     return cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)
 
 
-class TestPatternSource:
+class TestPatternSource(SourceBase):
     """Scrolling colour bands, a figure that sways, a bouncing ball, a frame counter and clock."""
 
     live = False
@@ -36,6 +36,7 @@ class TestPatternSource:
         self._strip = _background(width, height)
         self._clock = FrameClock(fps) if paced else None
         self._left = count
+        self.frame_count = count
         self._index = 0
         self.description = f"test pattern ({width}x{height} {fps:g} fps)"
 
@@ -68,6 +69,3 @@ class TestPatternSource:
         cv2.putText(frame, text, (12, 12 + th), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), thickness,
                     cv2.LINE_AA)
         return frame
-
-    def close(self) -> None:
-        pass

@@ -1,225 +1,61 @@
-"""v4l2loopback devices: finding them by card label, and knowing whether any application reads one.
+"""The reader monitors: whether any application reads the virtual camera, watched in a thread.
 
 Reader detection, best first (research notes: shared/research/peers.md §4):
 
-* ``event`` — v4l2loopback >= 0.13 queues ``V4L2_EVENT_PRI_CLIENT_USAGE`` (payload ``u32 count``,
-  1 while a reader holds the capture stream) on capture STREAMON/STREAMOFF. We subscribe on a
-  second fd of our own (pyvirtualcam does not expose its fd) with SEND_INITIAL, poll for POLLPRI
-  and drain with VIDIOC_DQEVENT. It keys on STREAMON, so device-list probes never count. The event
-  is edge-triggered: a fresh fd re-reads the absolute state every ``resync_interval_s``.
+* ``event`` — v4l2loopback >= 0.13's client-usage event (`events`) on a fd of our own. It keys on
+  the capture STREAMON, so device-list probes never count. The event is edge-triggered: a fresh fd
+  re-reads the absolute state every ``resync_interval_s``.
 * ``inotify`` — when subscribing fails (older module): count IN_OPEN minus IN_CLOSE on the node,
-  minus our own fds (from /proc/self/fd), plus the holders found in /proc when the watch starts;
-  an open must last ``min_reader_hold_s`` to count (probes open and close quickly). Queue
-  overflow or a vanished node make the state *unknown*, which the pipeline treats as "in use".
+  minus our own fds (from /proc/self/fd), plus the holders found in /proc when the watch starts
+  (`procfs`); an open must last ``min_reader_hold_s`` to count (probes open and close quickly).
+  Queue overflow or a vanished node make the state *unknown*, which the pipeline treats as "in use".
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
-import glob
 import logging
 import os
 import select
-import struct
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Protocol
 
-from vcamseg.errors import OutputError
-from vcamseg.io import v4l2
 from vcamseg.io.inotify import IN_CLOSE_NOWRITE, IN_CLOSE_WRITE, IN_IGNORED, IN_OPEN, IN_Q_OVERFLOW, Inotify
+from vcamseg.io.loopback.events import (
+    CannotOpenNode,
+    drain_events,
+    read_client_usage,
+    subscribed_fd,
+    supports_client_usage,
+)
+from vcamseg.io.loopback.procfs import holders, own_fd_count
 
 log = logging.getLogger(__name__)
 
-SYSFS_VIDEO4LINUX = "/sys/devices/virtual/video4linux"
-MODPROBE_HINT = "sudo modprobe v4l2loopback devices=1 video_nr=10 card_label=vcamseg exclusive_caps=1"
 # After an inotify queue overflow the count is a guess: report "unknown" (= in use) this long.
 DISTRUST_AFTER_OVERFLOW_S = 30.0
 
 ReaderState = bool | None  # True: someone reads; False: nobody; None: unknown (treat as in use)
 
 
-@dataclass(frozen=True)
-class LoopbackDevice:
-    path: str  # /dev/videoN
-    label: str  # the card_label given to modprobe
-    sysfs: Path
-
-    @property
-    def state(self) -> str:
-        """'capture' while a producer holds the output (or keep_format is set), else 'output'."""
-        try:
-            return (self.sysfs / "state").read_text().strip()
-        except OSError:
-            return "unknown"
-
-
-def loopback_devices(sysfs_root: str = SYSFS_VIDEO4LINUX) -> list[LoopbackDevice]:
-    """Every v4l2loopback node, by number. Loopback nodes are the virtual video4linux devices."""
-    found: list[LoopbackDevice] = []
-    for node in sorted(glob.glob(os.path.join(sysfs_root, "video*")), key=_node_number):
-        sysfs = Path(node)
-        try:
-            label = (sysfs / "name").read_text().strip()
-        except OSError:
-            continue
-        found.append(LoopbackDevice(f"/dev/{sysfs.name}", label, sysfs))
-    return found
-
-
-def _node_number(path: str) -> int:
-    digits = "".join(c for c in os.path.basename(path) if c.isdigit())
-    return int(digits) if digits else -1
-
-
-def resolve_output_device(spec: str, sysfs_root: str = SYSFS_VIDEO4LINUX) -> str:
-    """``/dev/videoN`` or ``label:NAME`` -> the device path; a clear error when there is none."""
-    devices = loopback_devices(sysfs_root)
-    if spec.startswith("label:"):
-        label = spec.removeprefix("label:")
-        for dev in devices:
-            if dev.label == label:
-                return dev.path
-        known = ", ".join(f"{d.path} ({d.label!r})" for d in devices) or "none"
-        raise OutputError(
-            f"no v4l2loopback device with card label {label!r} (loopback devices: {known})",
-            fix=f"load the module with that label: {MODPROBE_HINT.replace('vcamseg', label)} "
-                "(or set output.device to one of the devices above)")
-    if not os.path.exists(spec):
-        raise OutputError(f"virtual camera {spec} does not exist",
-                          fix=f"load v4l2loopback: {MODPROBE_HINT} (then use /dev/video10 or label:vcamseg)")
-    return spec
-
-
-def _same_file(link_target: str, path: str, real: str) -> bool:
-    target = link_target.removesuffix(" (deleted)")
-    return target in (path, real)
-
-
-def own_fd_count(path: str) -> int:
-    """How many of this process's fds are open on ``path``."""
-    real = os.path.realpath(path)
-    count = 0
-    for fd in os.listdir("/proc/self/fd"):
-        with contextlib.suppress(OSError):
-            if _same_file(os.readlink(f"/proc/self/fd/{fd}"), path, real):
-                count += 1
-    return count
-
-
-@dataclass(frozen=True)
-class Holder:
-    pid: int
-    command: str
-    fds: int
-
-
-def holders(path: str, *, include_self: bool = False) -> list[Holder]:
-    """Processes with ``path`` open, from /proc/*/fd (only those we may inspect: our own user's,
-    or all as root). Diagnostics and the inotify baseline; never the primary signal."""
-    real = os.path.realpath(path)
-    me = os.getpid()
-    found: list[Holder] = []
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit() or (int(entry.name) == me and not include_self):
-            continue
-        fds = 0
-        try:
-            for fd in os.scandir(f"/proc/{entry.name}/fd"):
-                with contextlib.suppress(OSError):
-                    if _same_file(os.readlink(fd.path), path, real):
-                        fds += 1
-        except OSError:  # gone, or not ours to read
-            continue
-        if fds:
-            try:
-                command = Path(f"/proc/{entry.name}/comm").read_text().strip()
-            except OSError:
-                command = "?"
-            found.append(Holder(int(entry.name), command, fds))
-    return found
-
-
-# --- the client-usage event -------------------------------------------------------------------
-
-_COUNT = struct.Struct("=I")
-
-
-@dataclass(frozen=True)
-class ClientUsage:
-    type: int
-    count: int
-    pending: int
-    sequence: int
-
-
-def decode_event(raw: bytes | v4l2.Event) -> ClientUsage:
-    """A struct v4l2_event (136 bytes, as the kernel lays it out) -> the client-usage payload."""
-    event = raw if isinstance(raw, v4l2.Event) else v4l2.Event.from_buffer_copy(raw)
-    (count,) = _COUNT.unpack_from(bytes(event.u.data), 0)
-    return ClientUsage(event.type, count, event.pending, event.sequence)
-
-
-def subscribe_client_usage(fd: int) -> int:
-    """Subscribe ``fd`` (with SEND_INITIAL); returns the event type the driver accepted.
-    Raises OSError(EINVAL/ENOTTY) when the driver has no client-usage event."""
-    last: OSError | None = None
-    for kind in (v4l2.EVENT_PRI_CLIENT_USAGE, v4l2.EVENT_PRI_CLIENT_USAGE_OLD):
-        sub = v4l2.EventSubscription(type=kind, id=0, flags=v4l2.EVENT_SUB_FL_SEND_INITIAL)
-        try:
-            v4l2.ioctl(fd, v4l2.VIDIOC_SUBSCRIBE_EVENT, sub)
-            return kind
-        except OSError as exc:
-            if exc.errno not in (errno.EINVAL, errno.ENOTTY):
-                raise
-            last = exc
-    assert last is not None
-    raise last
-
-
-def drain_events(fd: int) -> list[ClientUsage]:
-    events: list[ClientUsage] = []
-    while True:
-        event = v4l2.Event()
-        try:
-            v4l2.ioctl(fd, v4l2.VIDIOC_DQEVENT, event)
-        except OSError as exc:
-            if exc.errno in (errno.ENOENT, errno.EAGAIN):  # queue empty
-                return events
-            raise
-        events.append(decode_event(event))
-        if event.pending == 0:
-            return events
-
-
-def read_client_usage(path: str, timeout_s: float = 0.3) -> int | None:
-    """The current reader flag through a fresh fd (SEND_INITIAL), or None when unsupported."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except OSError:
-        return None
-    try:
-        subscribe_client_usage(fd)
-        poller = select.poll()
-        poller.register(fd, select.POLLPRI)
-        if not poller.poll(timeout_s * 1000):
-            return None
-        events = drain_events(fd)
-        return events[-1].count if events else None
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-
-
-# --- monitors -----------------------------------------------------------------------------------
-
-
 class ReaderMonitor(Protocol):
+    """Watches one virtual camera node for readers. The pipeline's duties for a monitor:
+
+    * ``method`` names how it detects (``off``, ``event`` or ``inotify``), for the log and status.
+    * ``state`` may be read from any thread at any time, also before ``start``: True while an
+      application reads, False while none does, None when that is unknown, which the pipeline
+      treats as "in use" (so a doubt never blanks a camera someone watches). Reading it is cheap.
+    * ``start`` returns at once; the watching happens in a daemon thread of the monitor's own.
+      A failure inside that thread never propagates: the state becomes None.
+    * ``on_change`` (given when the monitor is made, see `create_monitor`) is called from the
+      monitor's thread, with the new state, each time ``state`` changes; it must not block.
+    * ``stop`` returns within about a second, releases every fd, and may be called twice or
+      without ``start``. A stopped monitor is not started again.
+    """
+
     method: str
 
     @property
@@ -277,6 +113,8 @@ class _MonitorThread:
         self._thread.start()
 
     def stop(self) -> None:
+        if self._stop.is_set():
+            return  # stopped before: the wake-up fds are closed and their numbers may be reused
         self._stop.set()
         with contextlib.suppress(OSError):
             os.write(self._wake_w, b"x")
@@ -314,19 +152,14 @@ class EventReaderMonitor(_MonitorThread):
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
-            except OSError as exc:
+                with subscribed_fd(self.path) as fd:
+                    self._watch(fd)
+            except CannotOpenNode as exc:
                 self._set_state(None, f"cannot open the node: {exc.strerror}")
                 self._sleep(1.0)
-                continue
-            try:
-                subscribe_client_usage(fd)
-                self._watch(fd)
             except OSError as exc:
                 self._set_state(None, f"event subscription lost: {exc.strerror}")
                 self._sleep(1.0)
-            finally:
-                os.close(fd)
 
     def _watch(self, fd: int) -> None:
         poller = select.poll()
@@ -461,16 +294,3 @@ def create_monitor(path: str, method: str, *, resync_interval_s: float = 10.0, m
     log.info("%s has no client-usage event (v4l2loopback < 0.13): detecting readers with inotify", path)
     return InotifyReaderMonitor(path, min_hold_s, on_change)
 
-
-def supports_client_usage(path: str) -> bool:
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except OSError:
-        return False
-    try:
-        subscribe_client_usage(fd)
-        return True
-    except OSError:
-        return False
-    finally:
-        os.close(fd)
