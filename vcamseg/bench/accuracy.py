@@ -53,7 +53,7 @@ class AccuracyReport:
     device: str = ""
 
     @property
-    def mmask_iou(self) -> float:
+    def miou(self) -> float:
         all_ious = [v for values in self.ious.values() for v in values]
         return float(np.mean(all_ious)) if all_ious else float("nan")
 
