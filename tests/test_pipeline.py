@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 import pytest
 
+from vcamseg.bench.loading import segmenter_for
 from vcamseg.config import Config
 from vcamseg.io.sinks import NullSink
 from vcamseg.io.sources import SourceError
@@ -33,8 +34,8 @@ def segmenter(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Seg
     cfg = Config()
     cfg.model.backend = "tflite"
     cfg.model.cache_dir = tmp_path_factory.getbasetemp() / "xdg-cache" / "vcamseg"
-    seg = Segmenter(cfg.model, cfg.segmentation,
-                    model_json=models_dir / "bodypix" / "mobilenet" / "float" / "050" / "model-stride16.json")
+    seg = segmenter_for(cfg.model, cfg.segmentation,
+                        model_json=models_dir / "bodypix" / "mobilenet" / "float" / "050" / "model-stride16.json")
     seg.segment(np.zeros((480, 640, 3), np.uint8))  # warm: the first inference sets up XNNPACK
     return seg
 
@@ -351,16 +352,13 @@ def test_reused_segmentations_share_work_but_not_state() -> None:
     calls = []
     mask = np.zeros((4, 4), bool)
     mask[1:3, 1:3] = True
-    base = Segmentation.from_arrays(mask)
-    compute = base.compute_scores
 
     def counted() -> np.ndarray:
         calls.append(1)
-        return compute()
+        return mask.astype(np.uint8) * 255
 
-    base.compute_scores = counted
-    a, b = base.shared(), base.shared()
-    a.alpha = np.full((4, 4), 7, np.uint8)
+    base = Segmentation.lazy((4, 4), 0.5, scores=counted)
+    a, b = base.with_alpha(np.full((4, 4), 7, np.uint8)), base
     assert np.array_equal(a.mask, mask) and np.array_equal(b.mask, mask)
     assert len(calls) == 1, "the upsampled scores are computed once"
     assert int(b.alpha.max()) == 255, "one frame's refined alpha does not leak into another's"

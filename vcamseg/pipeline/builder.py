@@ -57,9 +57,11 @@ def build_pipeline(config: Config, *, paced: bool = True, max_frames: int | None
     segmenter_factory: Callable[[], SegmenterLike] | None = None
     if segmenter is None:
         def segmenter_factory() -> SegmenterLike:
+            from vcamseg.models.resolve import resolve_model_files
+            from vcamseg.segmentation.loader import load_model
             from vcamseg.segmentation.segmenter import Segmenter
 
-            return Segmenter(config.model, config.segmentation)
+            return Segmenter(load_model(config.model, resolve_model_files(config.model)), config.segmentation)
 
     idle = config.output.idle
 

@@ -426,7 +426,7 @@ class Pipeline:
                 continue  # no mask yet (model loading): never show an unsegmented picture
             start = time.perf_counter()
             image = frame.image.copy()  # the segmentation thread may still read the original
-            out = self._compositor.apply(image, latest[1].shared())
+            out = self._compositor.apply(image, latest[1])
             if out.shape[0] != self.height or out.shape[1] != self.width:
                 out = cv2.resize(out, (self.width, self.height), interpolation=cv2.INTER_LINEAR)
             self.stats.composited((time.perf_counter() - start) * 1000.0)

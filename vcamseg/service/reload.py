@@ -159,16 +159,18 @@ class Reloader:
 
     def _load_model(self, model: ModelConfig, segmentation: SegmentationConfig, generation: int,
                     result: ReloadResult) -> None:
+        from vcamseg.models.resolve import resolve_model_files
+        from vcamseg.segmentation.loader import load_model
         from vcamseg.segmentation.segmenter import Segmenter
 
         start = time.monotonic()
         running = self.pipeline.segmenter
         try:
-            if isinstance(running, Segmenter) and running.model_config == model:
+            if isinstance(running, Segmenter) and running.model.config == model:
                 segmenter = running.reconfigured(segmentation)
             else:
                 log.info("loading the new model in the background; the running one stays until it is ready")
-                segmenter = Segmenter(model, segmentation)
+                segmenter = Segmenter(load_model(model, resolve_model_files(model)), segmentation)
             segmenter.prepare(self.pipeline.height, self.pipeline.width)
         except Exception as exc:  # a damaged or missing model, a backend that cannot start, ...
             with self._lock:
