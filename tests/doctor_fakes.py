@@ -59,9 +59,12 @@ def fake_host(root: Path, *, loaded: bool = True, version: str | None = "0.13.2"
               loopbacks: dict[str, Loopback] | None = None, cameras: dict[str, Camera] | None = None,
               exclusive_caps_param: str | None = None, holders: dict[str, list[Holder]] | None = None,
               groups: frozenset[int] = frozenset({GID, VIDEO_GID}), secure_boot: bool | None = None,
-              dkms_versions: tuple[str, ...] = (), systemctl: CommandResult | None = None) -> Host:
+              dkms_versions: tuple[str, ...] = (), systemctl: CommandResult | None = None,
+              cmdlines: dict[int, list[str]] | None = None) -> Host:
     """A machine under ``root``. ``loopbacks`` default: one vcamseg device, /dev/video10, no writer."""
     sys_, dev, lib, var = root / "sys", root / "dev", root / "lib" / "modules", root / "var" / "lib"
+    for pid, argv in (cmdlines or {}).items():
+        _write(root / "proc" / str(pid) / "cmdline", "\0".join(argv) + "\0")
     dev.mkdir(parents=True, exist_ok=True)
     (sys_ / "devices" / "virtual" / "video4linux").mkdir(parents=True, exist_ok=True)
     loopbacks = {"video10": Loopback()} if loopbacks is None else loopbacks
@@ -121,8 +124,9 @@ def fake_host(root: Path, *, loaded: bool = True, version: str | None = "0.13.2"
         return os.stat_result((stat_module.S_IFCHR | mode, st.st_ino, st.st_dev, 1, 0, gid, 0,
                                int(st.st_atime), int(st.st_mtime), int(st.st_ctime)))
 
-    return Host(sys=sys_, dev=dev, lib_modules=lib, var_lib=var, kernel_release=RELEASE, uid=UID, user=USER,
-                groups=groups, access=lambda path, want: mode_allows(stat(path), UID, groups, want), stat=stat,
+    return Host(sys=sys_, dev=dev, lib_modules=lib, var_lib=var, proc=root / "proc", kernel_release=RELEASE,
+                uid=UID, user=USER, groups=groups, stat=stat,
+                access=lambda path, want: mode_allows(stat(path), UID, groups, want),
                 device_info=device_info, camera_modes=camera_modes,
                 holders=lambda path: (holders or {}).get(Path(path).name, []),
                 command=lambda argv: systemctl)

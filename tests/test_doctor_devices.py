@@ -197,6 +197,20 @@ def test_another_producer(tmp_path: Path) -> None:
                          "chrome (pid 4242) (readers)")
 
 
+def test_a_vcamseg_daemon_that_does_not_answer_is_not_another_program(tmp_path: Path) -> None:
+    busy = {"video10": Loopback(state="capture", capture=True, output=False, format="YU12:1280x720@30")}
+    daemon = {"video10": [Holder(77, "python", 2)]}
+    argv = {77: ["/home/alice/.venv/bin/python", "-m", "vcamseg", "run", "--config", "c.yaml"]}
+    f = loopback(tmp_path, loopbacks=busy, holders=daemon, cmdlines=argv)["producer"]
+    assert f.status is Status.WARNING
+    assert f.message == (f"a vcamseg daemon (pid 77) has {tmp_path}/dev/video10 (YU12:1280x720@30) open, but it did "
+                         "not answer on the control socket (busy loading, or it uses another "
+                         "service.control_socket_path)")
+    # Another daemon than the one that answered is a second writer, named as such.
+    f = loopback(tmp_path / "b", loopbacks=busy, holders=daemon, cmdlines=argv, daemon={"pid": 5})["producer"]
+    assert f.status is Status.PROBLEM and "open by vcamseg run (pid 77)" in f.message
+
+
 def test_a_fixed_format_of_another_size(tmp_path: Path) -> None:
     fixed = {"video10": Loopback(state="output", format="YU12:1920x1080@30")}
     f = loopback(tmp_path, loopbacks=fixed)["producer"]

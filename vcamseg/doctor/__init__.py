@@ -16,7 +16,7 @@ from pathlib import Path
 from vcamseg import paths
 from vcamseg.doctor.cameras import check_cameras
 from vcamseg.doctor.configfile import load_checked
-from vcamseg.doctor.daemon import query_daemon
+from vcamseg.doctor.daemon import TIMEOUT_S, query_daemon
 from vcamseg.doctor.environment import check_environment
 from vcamseg.doctor.host import Host
 from vcamseg.doctor.inference import check_inference
@@ -33,6 +33,7 @@ class DoctorOptions:
     config_file: Path | None = None  # None: the default file when it exists
     overrides: tuple[str, ...] = ()  # --set KEY=VALUE, applied as `vcamseg run --set` would
     socket: Path | None = None  # None: the configured control socket
+    socket_timeout_s: float = TIMEOUT_S  # how long the daemon may take to answer `status`
     unit: Path | None = None  # None: ~/.config/systemd/user/vcamseg.service
     lock: Path | None = None  # None: requirements.lock of the checkout, when running from one
     gpu_probe: bool = False  # also ask TensorFlow (in a subprocess) which GPUs it sees
@@ -48,7 +49,7 @@ def run_doctor(options: DoctorOptions | None = None, host: Host | None = None) -
     config, config_finding = load_checked(path, default, options.overrides)
     report.extend([config_finding])
     # The daemon first: its pid tells our writes to the virtual camera from another program's.
-    status, daemon_finding = query_daemon(config, options.socket)
+    status, daemon_finding = query_daemon(config, options.socket, options.socket_timeout_s)
     report.extend(check_loopback(config, host, status))
     report.extend(check_cameras(config, host))
     report.extend(check_models(config.model))

@@ -96,7 +96,7 @@ def mode_finding(node: str, config: Config, host: Host, *, configured: bool, car
     if not configured:
         best = best_mode(modes, src.fourcc if src.fourcc != "auto" else None, src.width, src.height)
         offer = f"offers {_describe(best)}" if best is not None else "offers no mode"
-        return ok(AREA, check, f"also connected: {name}, {offer} (formats {', '.join(fourccs)})", **details)
+        return ok(AREA, check, f"also connected: {name}, {offer} (formats {_some(fourccs)})", **details)
     if not modes:
         return warning(AREA, check, f"{name} lists no modes; the driver picks one when vcamseg opens it",
                        fix=f"check it with `v4l2-ctl -d {node} --list-formats-ext`", **details)
@@ -107,10 +107,16 @@ def mode_finding(node: str, config: Config, host: Host, *, configured: bool, car
     if not offered:
         fallback = best_mode(modes, None, src.width, src.height)
         fix = f"set source.fourcc: {fallback.fourcc}{_size_fix(fallback, src)}" if fallback else ""
-        return warning(AREA, check, f"{name} offers no {src.fourcc} (it has {', '.join(fourccs)}); asked for "
+        return warning(AREA, check, f"{name} offers no {src.fourcc} (it has {_some(fourccs)}); asked for "
                        f"{src.fourcc} {want}, it would give {_describe(fallback)}", fix=fix, **details)
     return _rate_finding(name, check, best_mode(offered, src.fourcc, src.width, src.height), src.width, src.height,
                          src.fps, src.fourcc, details)
+
+
+def _some(names: list[str], shown: int = 6) -> str:
+    """A format list short enough for one line (test drivers such as vivid offer 60)."""
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
 
 
 def _rate_finding(name: str, check: str, mode: CameraMode | None, width: int, height: int, fps: float,

@@ -13,7 +13,7 @@ from vcamseg.errors import VcamsegError
 from vcamseg.service.client import NoDaemon, request, socket_path
 
 AREA = "daemon"
-TIMEOUT_S = 3.0
+TIMEOUT_S = 5.0  # a daemon answers within milliseconds; one loading its model may take a moment
 
 
 def query_daemon(config: Config, socket: Path | None = None,

@@ -58,6 +58,7 @@ class Host:
     dev: Path = Path("/dev")
     lib_modules: Path = Path("/lib/modules")
     var_lib: Path = Path("/var/lib")
+    proc: Path = Path("/proc")
     kernel_release: str = field(default_factory=lambda: os.uname().release)
     uid: int = field(default_factory=os.geteuid)
     user: str = field(default_factory=lambda: _user_name(os.geteuid()))
@@ -78,6 +79,14 @@ class Host:
     @property
     def loopback_module(self) -> Path:
         return self.sys / "module" / "v4l2loopback"
+
+    def cmdline(self, pid: int) -> list[str]:
+        """A process's arguments (empty when it is gone or not ours to read)."""
+        try:
+            raw = (self.proc / str(pid) / "cmdline").read_bytes()
+        except OSError:
+            return []
+        return [part.decode(errors="replace") for part in raw.split(b"\0") if part]
 
     def node(self, name: str) -> str:
         """The device node ``name`` (``video10``) under this host's /dev."""

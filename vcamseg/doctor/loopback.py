@@ -157,6 +157,12 @@ def _exclusive_caps_off(node: str) -> Finding:
                    "same options: `vcamseg service install` prints the snippet)", exclusive_caps=False)
 
 
+def is_vcamseg_daemon(argv: list[str]) -> bool:
+    """``vcamseg run ...`` or ``python -m vcamseg run ...``."""
+    names = [Path(arg).name for arg in argv]
+    return "run" in names and ("vcamseg" in names or any(n.startswith("vcamseg") for n in names[:3]))
+
+
 def producer_finding(node: str, caps: tuple[bool, bool] | None, state: str | None, config: Config, host: Host,
                      daemon: dict[str, Any] | None, dev: LoopbackDevice) -> Finding:
     writing = state == "capture" if state is not None else caps == (True, False)
@@ -166,19 +172,27 @@ def producer_finding(node: str, caps: tuple[bool, bool] | None, state: str | Non
         holders = host.holders(node)
     except OSError:
         holders = []
-    open_by = [f"{h.command} (pid {h.pid})" for h in holders if h.pid != daemon_pid]
     ours = daemon_pid is not None and any(h.pid == daemon_pid for h in holders)
+    others = [h for h in holders if h.pid != daemon_pid]
+    daemons = [h for h in others if is_vcamseg_daemon(host.cmdline(h.pid))]
+    open_by = [f"{'vcamseg run' if h in daemons else h.command} (pid {h.pid})" for h in others]
     details = {"writing": writing, "format": fmt, "open_by": open_by, "daemon_pid": daemon_pid if ours else None}
+    shown = f"{node}{f' ({fmt})' if fmt else ''}"
     if writing and ours:
         also = f"; also open by {', '.join(open_by)} (readers)" if open_by else ""
-        return ok(AREA, "producer", f"vcamseg (pid {daemon_pid}) writes to {node}{f' ({fmt})' if fmt else ''}{also}",
-                  **details)
+        return ok(AREA, "producer", f"vcamseg (pid {daemon_pid}) writes to {shown}{also}", **details)
+    if writing and daemons and daemon_pid is None:
+        pids = ", ".join(str(h.pid) for h in daemons)
+        return warning(AREA, "producer", f"a vcamseg daemon (pid {pids}) has {shown} open, but it did not answer on "
+                       "the control socket (busy loading, or it uses another service.control_socket_path)",
+                       fix=f"vcamseg status --socket <its socket>, or see its log: journalctl --user -u vcamseg; a "
+                           f"second daemon for the same device: stop it (kill {daemons[0].pid})", **details)
     if writing:
         who = ", ".join(open_by) if open_by else "a process you cannot see (another user's?)"
-        kill = f"stop it (kill {holders[0].pid})" if open_by else f"find it with `sudo fuser -v {node}` and stop it"
+        kill = f"stop it (kill {others[0].pid})" if others else f"find it with `sudo fuser -v {node}` and stop it"
         return problem(
-            AREA, "producer", f"another program writes to {node}{f' ({fmt})' if fmt else ''}: open by {who}; "
-            "vcamseg cannot publish there (VIDIOC_S_FMT fails with 'Invalid argument' when the format differs)",
+            AREA, "producer", f"another program writes to {shown}: open by {who}; vcamseg cannot publish there "
+            "(VIDIOC_S_FMT fails with 'Invalid argument' when the format differs)",
             fix=f"{kill}, or give vcamseg a device of its own: {TWO_DEVICES}", **details)
     if fmt:
         width = config.output.width or config.source.width

@@ -190,5 +190,5 @@ def cache_writable(cfg: ModelConfig) -> tuple[bool, Finding]:
     if free is not None and free < LOW_SPACE_BYTES:
         return True, warning(AREA, "cache", f"the cache {cache} has only {free / 1e6:.0f} MB free",
                              fix="free some space there, or set model.cache_dir", path=str(cache), free_bytes=free)
-    state = "writable" if existing == cache else f"will be created (in {existing})"
-    return True, ok(AREA, "cache", f"the cache {cache} is {state}", path=str(cache), free_bytes=free)
+    state = "is writable" if existing == cache else f"does not exist yet and can be created (in {existing})"
+    return True, ok(AREA, "cache", f"the cache {cache} {state}", path=str(cache), free_bytes=free)
