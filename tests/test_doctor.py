@@ -47,8 +47,11 @@ def test_config_file_valid_with_changed_keys(tmp_path: Path) -> None:
     config, f = load_checked(path, path)
     assert config.source.fps == 15
     assert f.status is Status.OK
-    assert f.message == f"{path} is valid; these keys differ from the defaults: effects, source.device, source.fps"
+    assert f.message == f"{path}: valid; these keys differ from the defaults: effects, source.device, source.fps"
     assert f.details["changed"] == ["effects", "source.device", "source.fps"]
+    _, f = load_checked(None, path, ["pipeline.segment_every_n_frames=1"])
+    assert f.message == ("no config file (the defaults) + --set pipeline.segment_every_n_frames=1: valid; these keys "
+                         "differ from the defaults: pipeline.segment_every_n_frames")
 
 
 def test_config_file_invalid_and_absent(tmp_path: Path) -> None:
@@ -305,3 +308,18 @@ def test_the_command_never_loads_tensorflow_and_exits_1_on_a_problem(tmp_path: P
                                                     "systemd", "daemon"}
     assert all(f["status"] in ("ok", "warning", "problem") for f in doc["findings"])
     assert all(f["fix"] for f in doc["findings"] if f["status"] == "problem")  # every problem has its fix
+
+
+def test_the_doctor_sits_between_service_and_cli() -> None:
+    """It imports config, models, io, service.client and service.install; never segmentation, the
+    pipeline, effects or cli (and so not TensorFlow or OpenCV)."""
+    code = ("import json, sys, vcamseg.doctor; print(json.dumps(sorted(m for m in sys.modules "
+            "if m.startswith('vcamseg.') or m in ('cv2', 'tensorflow'))))")
+    loaded = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO,
+                                       check=True, timeout=60).stdout)
+    layers = {name.split(".")[1] for name in loaded if name.startswith("vcamseg.")}
+    base = {"errors", "paths", "atomic", "imaging", "logs", "body"}
+    assert layers <= base | {"doctor", "config", "models", "io", "service"}, layers
+    assert not {"cv2", "tensorflow"} & set(loaded)
+    assert {m for m in loaded if m.startswith("vcamseg.service.")} <= {"vcamseg.service.client",
+                                                                       "vcamseg.service.install"}

@@ -29,8 +29,8 @@ def load_checked(path: Path | None, default_path: Path,
                                  path=str(path) if path else None)
     changed = changed_keys(config)
     what = f"these keys differ from the defaults: {', '.join(changed)}" if changed else "every key has its default"
-    source = f"{path or 'no config file'}{' with --set ' + ' '.join(overrides) if overrides else ''}"
-    return config, ok(AREA, "file", f"{source} is valid; {what}", path=str(path) if path else None, changed=changed)
+    source = f"{path or 'no config file (the defaults)'}{' + --set ' + ' '.join(overrides) if overrides else ''}"
+    return config, ok(AREA, "file", f"{source}: valid; {what}", path=str(path) if path else None, changed=changed)
 
 
 def _one_line(message: str) -> str:

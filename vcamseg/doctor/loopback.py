@@ -98,8 +98,8 @@ def _name(dev: LoopbackDevice) -> str:
 
 
 def _sysfs(path: Path) -> str | None:
-    """A sysfs attribute, or None when it cannot be read (v4l2loopback's `state` answers EAGAIN when
-    the device is neither ready for output nor for capture)."""
+    """A sysfs attribute, or None when it cannot be read: 0.12 has no `state`, and 0.13's answers
+    EAGAIN when the device is neither ready for output nor for capture."""
     try:
         return path.read_text().strip()
     except OSError:
