@@ -9,11 +9,11 @@ import sys
 from collections.abc import Sequence
 
 from vcamseg import __version__
-from vcamseg.cli import bench, config, control, devices, models, process, run, segment, service, snapshot
+from vcamseg.cli import bench, config, control, devices, doctor, models, process, run, segment, service, snapshot
 from vcamseg.errors import VcamsegError
 from vcamseg.logs import setup_logging
 
-COMMANDS = [segment, models, bench, run, control, process, snapshot, devices, config, service]
+COMMANDS = [segment, models, bench, run, control, process, snapshot, devices, doctor, config, service]
 
 
 def build_parser() -> argparse.ArgumentParser:
