@@ -16,9 +16,10 @@ from vcamseg import paths
 from vcamseg.config.model import ModelConfig
 from vcamseg.doctor.report import Finding, ok, problem, warning
 from vcamseg.errors import ModelError
+from vcamseg.models.cache import models_cache_dir
 from vcamseg.models.catalogue import PINNED, Variant, variant_for
+from vcamseg.models.expected import CHECKSUMS_FILE
 from vcamseg.models.files import SELFIE_RELPATHS, selfie_kinds_for
-from vcamseg.models.store import CHECKSUMS_FILE, models_cache_dir
 from vcamseg.models.tfjs import read_model_json
 
 AREA = "models"
