@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.speed import RESUME_PROMISE_S, STOP_PROMISE_S, allowance, describe, scaled
+from tests.speed import RESUME_PROMISE_S, STOP_PROMISE_S, allowance, describe, scaled, slowness
 from vcamseg.bench.loading import segmenter_for
 from vcamseg.config import Config
 from vcamseg.io.sinks import NullSink
@@ -114,12 +114,14 @@ def test_paced_video_to_file_with_the_real_model(segmenter: Segmenter, video: Pa
     # frames, and a "starting" card if the first mask was late).
     assert stats.frames_in == 77
     assert 77 - 5 <= stats.frames_out + stats.frames_dropped <= 77
-    assert len(sent) == stats.frames_out > 77 // 2  # drops only under heavy load from elsewhere
+    # Drops happen when the machine cannot keep up (load from elsewhere): how many is its speed,
+    # not the pipeline's behaviour; on a machine at the reference speed, more than half go out.
+    assert len(sent) == stats.frames_out > 77 // (2 * slowness())
     assert len(written) == len(rec.sent)
     assert [s for s, _ in sent] == sorted(s for s, _ in sent), "frames go out in capture order"
     # Paced at the video's 30 fps: consecutive frames go out ~33 ms apart.
     gaps = [t1 - t0 for (s0, t0), (s1, t1) in itertools.pairwise(sent) if s1 == s0 + 1]
-    assert len(gaps) > 20
+    assert len(gaps) > 20 / slowness()
     assert 0.028 <= float(np.median(gaps)) <= 0.039
     # The effect: the background is green, the person is not, on the frame the mask came from.
     source = _read_all(video)
