@@ -20,9 +20,9 @@ from accuracy import DEFAULT_INDEX
 
 from vcamseg.bench.accuracy import calibrate, load_index, read_gray
 from vcamseg.bench.ceiling import NAMES, ceilings
+from vcamseg.bench.loading import segmenter_for
 from vcamseg.cli.common import add_config_args, load_cli_config
 from vcamseg.logs import setup_logging
-from vcamseg.segmentation.segmenter import Segmenter
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     cfg = load_cli_config(args)
     root = args.index.parent
     rows, images = load_index(args.index)
-    segmenter = Segmenter(cfg.model, cfg.segmentation)
+    segmenter = segmenter_for(cfg.model, cfg.segmentation)
     calibrate(segmenter, images)  # int8: score the model a running daemon would use
     per_source: dict[str, list[list[float]]] = defaultdict(list)
     for row, image in zip(rows, images, strict=True):

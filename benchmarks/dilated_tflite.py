@@ -27,6 +27,7 @@ from daemon_harness import DEFAULT_VIDEO, SHARED
 
 from vcamseg.config import Config
 from vcamseg.models.catalogue import parse_variant_key
+from vcamseg.models.files import model_digest
 from vcamseg.segmentation.backends.tflite import TFLiteBackend, convert_int8
 from vcamseg.segmentation.geometry import Geometry
 from vcamseg.segmentation.graph import BodyPixGraph, load_graph
@@ -75,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for key in args.variants:
             variant = parse_variant_key(key)
-            graph = load_graph(args.models / variant.relpath, variant.architecture, variant.output_stride)
+            model_json = args.models / variant.relpath
+            graph = load_graph(model_json, variant.architecture, variant.output_stride, digest=model_digest(model_json))
             geom = Geometry.for_frame(720, 1280, cfg.segmentation.scale_for(720, 1280), graph.output_stride)
             shape = (geom.input_h, geom.input_w)
             calibration = _calibration(args.video, shape)

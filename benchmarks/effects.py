@@ -26,6 +26,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import cv2
 import numpy as np
 
+from vcamseg.bench.loading import segmenter_for
 from vcamseg.config import Config
 from vcamseg.config.effects import (
     BlurConfig,
@@ -41,7 +42,6 @@ from vcamseg.config.mask import MaskConfig
 from vcamseg.effects.compositor import Compositor
 from vcamseg.effects.refine import MaskRefiner
 from vcamseg.effects.registry import build_effect
-from vcamseg.segmentation.segmenter import Segmenter
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 DATA = SHARED / "data"
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     frame, next_frame = read_frames(args.video, args.frame)
     config = Config()
     config.segmentation.multi_person = True
-    segmenter = Segmenter(config.model, config.segmentation, model_json=MODEL)
+    segmenter = segmenter_for(config.model, config.segmentation, model_json=MODEL)
     segs = [segmenter.segment(frame), segmenter.segment(next_frame)]
     for seg in segs:
         seg.scores  # noqa: B018  (the model's full-size scores are the segmenter's cost)
@@ -114,8 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         ms = timed(lambda f, r=refiner, t=turn: r.refine(f, segs[next(t) % 2]), frame, args.runs)
         rows.append((name, _describe(mask, MaskConfig()), *ms))
 
-    seg = segs[0]
-    MaskRefiner(MaskConfig()).refine(frame, seg)
+    seg = MaskRefiner(MaskConfig()).refine(frame, segs[0])
     seg.part_ids  # noqa: B018
     seg.people  # noqa: B018
     picture = next((DATA / "images" / "voc2011_labelme").glob("*.jpg"))
@@ -127,13 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     ]
     for effect_config in effects:
         effect = build_effect(effect_config)
-        if hasattr(effect, "transform"):
-            ms = timed(lambda f, e=effect: e.transform(f, seg), frame, args.runs)
-        else:
-            ms = timed(lambda f, e=effect: e.apply(f, seg), frame, args.runs)
+        ms = timed(lambda f, e=effect: e.apply(f, seg), frame, args.runs)
         rows.append((effect_config.type, _describe(effect_config, type(effect_config).model_construct()), *ms))
-        if hasattr(effect, "close"):
-            effect.close()
+        effect.close()
 
     compositor = Compositor(config.mask, config.effects)
     turn = iter(range(10**9))

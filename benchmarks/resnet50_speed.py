@@ -27,7 +27,9 @@ from vcamseg.bench.speed import graph_rows, inference_table
 from vcamseg.bench.synthetic import synthesise_resnet50
 from vcamseg.cli.common import add_config_args, load_cli_config
 from vcamseg.logs import setup_logging
+from vcamseg.models.files import model_digest
 from vcamseg.segmentation.graph import load_graph
+from vcamseg.segmentation.loader import LoadedModel, cache_dir_for
 from vcamseg.segmentation.segmenter import Segmenter
 
 
@@ -49,8 +51,9 @@ def main(argv: list[str] | None = None) -> int:
             model = type(cfg.model).model_validate({**cfg.model.model_dump(), "architecture": "ResNet50",
                                                     "output_stride": stride, "multiplier": None,
                                                     "cache_dir": Path(tmp) / "cache"})
-            graph = load_graph(model_json, "ResNet50", stride)
-            segmenter = Segmenter(model, cfg.segmentation, graph=graph, selfie_models={})
+            graph = load_graph(model_json, "ResNet50", stride, digest=model_digest(model_json))
+            # No selfie model: these rows time the BodyPix graph alone.
+            segmenter = Segmenter(LoadedModel(model, graph, {}, cache_dir_for(model)), cfg.segmentation)
             rows += graph_rows(f"resnet50-s{stride} (synthetic weights)", segmenter, args.video, runs=args.runs)
     print(inference_table(rows))
     return 0

@@ -11,7 +11,9 @@ frames sent, dropped and repeated (the control socket) into samples.csv; summary
 printout give:
 
 * memory: RSS after warm-up vs at the end, as growth % (goal < 5 %);
-* frame rate: min / median per sample interval after warm-up (goal 30);
+* frame rate: min / median per sample interval after warm-up (goal 30), and the rate the source
+  delivered frames at;
+* keeping pace: the share of the frames the source delivered that were sent (goal: all);
 * drops after warm-up: how many, as a fraction of frames sent, and the longest run of consecutive
   sample intervals with drops (goal: none beyond the first seconds).
 
@@ -48,7 +50,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from daemon_harness import DEFAULT_VIDEO, FPS, HEIGHT, SHARED, WIDTH, stop, upscale
+from daemon_harness import DEFAULT_VIDEO, FPS, HEIGHT, SHARED, WIDTH, CpuMeter, daemon_env, stop, upscale
 
 from vcamseg.service.client import NoDaemon, request
 
@@ -74,6 +76,7 @@ class Sample:
     rss_mb: float
     threads: int
     fds: int
+    frames_in: int  # what the source delivered
     frames_out: int
     dropped: int
     repeated: int
@@ -90,37 +93,14 @@ def proc_status(pid: int) -> dict[str, str]:
     return {key: value.strip() for key, _, value in (line.partition(":") for line in lines)}
 
 
-class CpuMeter:
-    """CPU used since the previous reading, by the daemon and by everything else, as % of the
-    machine (all cores), from /proc/stat and /proc/PID/stat (clock ticks)."""
-
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
-        self.last = self._read()
-
-    def _read(self) -> tuple[int, int, int]:
-        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-        total, idle = sum(fields[:8]), fields[3] + fields[4]  # user..steal; idle + iowait
-        stat = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return total, total - idle, int(stat[11]) + int(stat[12])  # utime + stime
-
-    def percent(self) -> tuple[float, float]:
-        now = self._read()
-        total, busy, daemon = (b - a for a, b in zip(self.last, now, strict=True))
-        self.last = now
-        if total <= 0:
-            return 0.0, 0.0
-        return round(100.0 * daemon / total, 1), round(100.0 * max(0, busy - daemon) / total, 1)
-
-
 def take_sample(pid: int, socket: Path, t_s: float, effect: str, cpu: CpuMeter) -> Sample:
     info = proc_status(pid)
     pipeline = request(socket, {"cmd": "status"}, timeout_s=30)["status"]["pipeline"]
     frames, ms = pipeline["frames"], pipeline["ms"]
     return Sample(round(t_s, 1), effect, round(int(info["VmRSS"].split()[0]) / 1024, 1), int(info["Threads"]),
-                  len(os.listdir(f"/proc/{pid}/fd")), frames["out"], frames["dropped"], frames["repeated"],
-                  frames["placeholder"], pipeline["fps"]["now"], ms["latency_p95"], ms["cpu_per_frame"],
-                  *cpu.percent())
+                  len(os.listdir(f"/proc/{pid}/fd")), frames["in"], frames["out"], frames["dropped"],
+                  frames["repeated"], frames["placeholder"], pipeline["fps"]["now"], ms["latency_p95"],
+                  ms["cpu_per_frame"], *cpu.percent())
 
 
 class EffectSwitcher:
@@ -138,14 +118,6 @@ class EffectSwitcher:
             write_config(self.config, {**self.base, "effects": effects})
         self.changes += 1
         return name
-
-
-def daemon_env() -> dict[str, str]:
-    """The models from ../shared when nothing else says where they are (no download needed)."""
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    if "VCAMSEG_MODEL_DIR" not in env and (SHARED / "models").is_dir():
-        env["VCAMSEG_MODEL_DIR"] = str(SHARED / "models")
-    return env
 
 
 def write_config(path: Path, data: dict[str, Any]) -> None:
@@ -173,15 +145,22 @@ def summarise(samples: list[Sample], warmup_s: float, cycle_s: float, sample_eve
         run = run + 1 if count > 0 else 0
         longest = max(longest, run)
     frames = after[-1].frames_out - after[0].frames_out
+    offered = after[-1].frames_in - after[0].frames_in
     dropped = after[-1].dropped - after[0].dropped
+    measured_s = after[-1].t_s - after[0].t_s
     return {
-        "warmup_s": warmup_s, "measured_s": round(after[-1].t_s - after[0].t_s, 1), "cycle_s": cycle_s,
+        "warmup_s": warmup_s, "measured_s": round(measured_s, 1), "cycle_s": cycle_s,
         "rss_mb_after_warmup": rss_start, "rss_mb_end": rss_end, "rss_compared_at_s": [after[0].t_s, end_t],
         "rss_growth_pct": round(100.0 * (rss_end - rss_start) / rss_start, 2),
         "rss_mb_max": max(s.rss_mb for s in samples), "rss_mb_last": after[-1].rss_mb,
         "threads": [after[0].threads, after[-1].threads], "fds": [after[0].fds, after[-1].fds],
         "fps_min": round(min(fps), 2), "fps_median": round(statistics.median(fps), 2),
-        "frames_after_warmup": frames, "dropped_after_warmup": dropped,
+        "source_fps": round(offered / measured_s, 2) if measured_s > 0 else None,
+        "frames_after_warmup": frames, "offered_after_warmup": offered, "dropped_after_warmup": dropped,
+        # Sent over delivered by the source: how well the daemon kept pace with its camera, whatever
+        # rate the machine could decode the camera's stream at (a frame in flight at either end
+        # can tip it just over 1).
+        "delivered_fraction_after_warmup": round(frames / max(1, offered), 5),
         "drop_fraction_after_warmup": round(dropped / max(1, frames), 5),
         "intervals_with_drops": sum(1 for d in drops if d > 0), "intervals": len(drops),
         "longest_drop_run_intervals": longest,
@@ -199,8 +178,10 @@ def report(summary: dict[str, Any], inference: str) -> None:
     print(f"RSS {summary['rss_mb_after_warmup']:.1f} MB after warm-up -> {summary['rss_mb_end']:.1f} MB at the end: "
           f"{summary['rss_growth_pct']:+.2f} % (goal < 5 %); max {summary['rss_mb_max']:.1f} MB; threads "
           f"{summary['threads'][0]} -> {summary['threads'][1]}, open files {summary['fds'][0]} -> {summary['fds'][1]}")
-    print(f"fps per interval: min {summary['fps_min']:.2f}, median {summary['fps_median']:.2f} (goal 30); CPU: "
-          f"daemon {summary['daemon_cpu_pct']:.0f} %, other processes {summary['other_cpu_pct']:.0f} % of the machine")
+    print(f"fps per interval: min {summary['fps_min']:.2f}, median {summary['fps_median']:.2f} (goal 30); the "
+          f"source delivered {summary['source_fps']:.2f} fps, of which "
+          f"{100 * summary['delivered_fraction_after_warmup']:.2f} % were sent (goal: all); CPU: daemon "
+          f"{summary['daemon_cpu_pct']:.0f} %, other processes {summary['other_cpu_pct']:.0f} % of the machine")
     print(f"dropped after warm-up: {summary['dropped_after_warmup']} of {summary['frames_after_warmup']} frames "
           f"({100 * summary['drop_fraction_after_warmup']:.3f} %), in {summary['intervals_with_drops']} of "
           f"{summary['intervals']} intervals, longest run {summary['longest_drop_run_intervals']} (goal: none); "

@@ -105,9 +105,10 @@ def export_saved_model(model_json: Path, target: Path) -> None:
     eight BodyPix outputs keyed by the names tf-bodypix expects."""
     import tensorflow as tf
 
+    from vcamseg.models.files import model_digest
     from vcamseg.segmentation.graph import OUTPUTS, load_graph
 
-    graph = load_graph(model_json, "MobileNetV1", 16)
+    graph = load_graph(model_json, "MobileNetV1", 16, digest=model_digest(model_json))
 
     class BodyPixModule(tf.Module):
         def __init__(self, function: Any) -> None:

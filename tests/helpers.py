@@ -9,6 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from vcamseg.bench.loading import segmenter_for
 from vcamseg.config import Config
 from vcamseg.imaging import mask_iou as iou  # noqa: F401  (re-exported: the tests' IoU is the product's)
 from vcamseg.segmentation.segmenter import Segmenter
@@ -30,7 +31,7 @@ def make_segmenter(model_json: Path | None = None, selfie: str = "off", **segmen
     cfg.model.selfie = selfie  # type: ignore[assignment]
     for key, value in segmentation.items():
         setattr(cfg.segmentation, key, value)
-    return Segmenter(cfg.model, cfg.segmentation, model_json=path)
+    return segmenter_for(cfg.model, cfg.segmentation, model_json=path)
 
 
 def rows(source: str | None = None, with_parts: bool = False) -> list[dict[str, str]]:

@@ -86,6 +86,8 @@ _CHILD = textwrap.dedent("""
     import json, sys
     import cv2, numpy as np
     from vcamseg.config import Config
+    from vcamseg.models.files import ModelFiles, model_digest
+    from vcamseg.segmentation.loader import load_model
     from vcamseg.segmentation.segmenter import Segmenter
     from pathlib import Path
     out = {}
@@ -96,7 +98,8 @@ _CHILD = textwrap.dedent("""
         cfg.model.output_stride = int(Path(path).stem.rsplit("stride", 1)[-1])
         cfg.model.backend = "tensorflow"
         cfg.model.precision = "float"
-        mask = Segmenter(cfg.model, cfg.segmentation, model_json=Path(path)).segment(image).mask
+        files = ModelFiles(Path(path), model_digest(Path(path)))
+        mask = Segmenter(load_model(cfg.model, files), cfg.segmentation).segment(image).mask
         out[path] = float((mask & truth).sum() / max(1, (mask | truth).sum()))
     print(json.dumps(out))
 """)
@@ -129,6 +132,7 @@ def test_a_model_failing_at_start_names_the_variant_backend_and_fix(monkeypatch:
     class Failing:
         name = "tensorflow"
         device = "CPU:0 (TensorFlow)"
+        precision = "float"
 
         def run(self, image: np.ndarray) -> tuple[np.ndarray, ...]:
             raise tf.errors.InvalidArgumentError(None, None, "Current kernel implementation does not support "

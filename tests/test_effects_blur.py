@@ -45,7 +45,7 @@ def _empty_room(data_dir: Path, size: tuple[int, int]) -> np.ndarray:
 def _with_matte(mask: np.ndarray) -> Segmentation:
     """A segmentation whose matte is exactly the ground truth (the effect alone under test)."""
     seg = Segmentation.from_arrays(mask)
-    seg.alpha = mask.astype(np.uint8) * 255
+    seg = seg.with_alpha(mask.astype(np.uint8) * 255)
     return seg
 
 
@@ -65,7 +65,7 @@ def test_background_is_blurred_as_specified_and_person_is_unchanged(data_dir: Pa
         inside = cv2.erode(mask.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
         results = {}
         for sigma in (5.0, 15.0, 30.0):
-            out = BlurEffect(BlurConfig(background_blur=sigma, edge_blur=3)).apply(image.copy(), _with_matte(mask))
+            out = BlurEffect(BlurConfig(background_blur=sigma, edge_blur=3)).apply(image.copy(), _with_matte(mask))[0]
             np.testing.assert_array_equal(out[inside], image[inside])
             results[sigma] = out
         for sigma, out in results.items():
@@ -84,7 +84,7 @@ def test_no_halo_around_the_person(data_dir: Path) -> None:
         room = _empty_room(data_dir, (mask.shape[1], mask.shape[0]))
         composite = np.where(mask[..., None], image, room)
         ideal = cv2.GaussianBlur(room, (0, 0), sigma).astype(np.float32)
-        ours = BlurEffect(BlurConfig(background_blur=sigma, edge_blur=0)).apply(composite.copy(), _with_matte(mask))
+        ours = BlurEffect(BlurConfig(background_blur=sigma, edge_blur=0)).apply(composite.copy(), _with_matte(mask))[0]
         naive = np.where(mask[..., None], composite, cv2.GaussianBlur(composite, (0, 0), sigma))
         ring = (_distance_outside(mask) >= 2) & (_distance_outside(mask) <= 20)
         ours_error = np.abs(ours.astype(np.float32) - ideal)[ring].mean()
@@ -96,8 +96,8 @@ def test_no_halo_around_the_person(data_dir: Path) -> None:
 
 def test_edge_blur_softens_only_the_outline(data_dir: Path) -> None:
     image, mask = _in_room(data_dir, 1)[0]
-    hard = BlurEffect(BlurConfig(edge_blur=0)).apply(image.copy(), _with_matte(mask))
-    soft = BlurEffect(BlurConfig(edge_blur=6)).apply(image.copy(), _with_matte(mask))
+    hard = BlurEffect(BlurConfig(edge_blur=0)).apply(image.copy(), _with_matte(mask))[0]
+    soft = BlurEffect(BlurConfig(edge_blur=6)).apply(image.copy(), _with_matte(mask))[0]
     near = (_distance_outside(mask) <= 5) & ~mask
     far = _distance_outside(mask) > 10
     assert _error(hard, soft, near) > 2.0

@@ -9,6 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from vcamseg.bench.loading import segmenter_for
 from vcamseg.body import BACKGROUND, part_id
 from vcamseg.config import Config
 from vcamseg.config.effects import BlurPartsConfig
@@ -16,7 +17,6 @@ from vcamseg.config.mask import MaskConfig
 from vcamseg.effects.blur_parts import BlurPartsEffect
 from vcamseg.effects.compositor import Compositor
 from vcamseg.segmentation.result import Segmentation
-from vcamseg.segmentation.segmenter import Segmenter
 
 # CIHP palette colours (RGB, parts/LABELS.md) of the head labels -> BodyPix face parts.
 HEAD = {(255, 0, 0): "left_face", (0, 0, 255): "right_face"}  # hair, face
@@ -45,9 +45,9 @@ def _detail(image: np.ndarray) -> np.ndarray:
 def test_only_the_faces_are_blurred(data_dir: Path) -> None:
     image, mask, ids = _cihp(data_dir, "0000026")
     seg = Segmentation.from_arrays(mask, part_ids=ids)
-    seg.alpha = mask.astype(np.uint8) * 255
+    seg = seg.with_alpha(mask.astype(np.uint8) * 255)
     config = BlurPartsConfig()
-    out = BlurPartsEffect(config).apply(image.copy(), seg)
+    out = BlurPartsEffect(config).apply(image.copy(), seg)[0]
     faces = np.isin(ids, [part_id("left_face"), part_id("right_face")])
     reach = config.grow_px + config.edge_blur + 2
     far = _distance_to(faces) > reach
@@ -60,9 +60,9 @@ def test_only_the_faces_are_blurred(data_dir: Path) -> None:
 def test_chosen_parts_instead_of_the_face(data_dir: Path) -> None:
     image, mask, ids = _cihp(data_dir, "0000026")
     seg = Segmentation.from_arrays(mask, part_ids=ids)
-    seg.alpha = mask.astype(np.uint8) * 255
+    seg = seg.with_alpha(mask.astype(np.uint8) * 255)
     config = BlurPartsConfig(parts=["torso_front"], grow_px=0, edge_blur=0)
-    out = BlurPartsEffect(config).apply(image.copy(), seg)
+    out = BlurPartsEffect(config).apply(image.copy(), seg)[0]
     torso = ids == part_id("torso_front")
     faces = np.isin(ids, [part_id("left_face"), part_id("right_face")])
     assert torso.any() and faces.any()
@@ -74,8 +74,8 @@ def test_faces_blurred_with_the_real_model(data_dir: Path, models_dir: Path) -> 
     """Real portraits through the real model and the compositor: the face parts the model finds
     are blurred, the torso far below them is not touched."""
     cfg = Config()
-    segmenter = Segmenter(cfg.model, cfg.segmentation,
-                          model_json=models_dir / "bodypix" / "mobilenet" / "float" / "050" / "model-stride16.json")
+    segmenter = segmenter_for(cfg.model, cfg.segmentation,
+                              model_json=models_dir / "bodypix" / "mobilenet" / "float" / "050" / "model-stride16.json")
     with (data_dir / "index.csv").open(newline="") as fh:
         rows = [r for r in csv.DictReader(fh) if r["source"] == "supervisely_person"][:3]
     compositor = Compositor(MaskConfig(), [BlurPartsConfig()])

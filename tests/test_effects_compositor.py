@@ -13,6 +13,7 @@ from vcamseg.config import load_config
 from vcamseg.config.effects import BlurConfig, PartsConfig, ReplaceConfig
 from vcamseg.config.mask import MaskConfig
 from vcamseg.effects.compositor import Compositor
+from vcamseg.effects.replace import ReplaceEffect
 from vcamseg.segmentation.result import Segmentation
 
 
@@ -41,19 +42,19 @@ def test_update_keeps_unchanged_effects_and_the_temporal_state(sample: tuple[np.
     compositor = Compositor(MaskConfig(), [video, PartsConfig()])
     compositor.apply(image.copy(), Segmentation.from_arrays(mask))
     player, parts = compositor.effects
-    state = compositor.refiner.smoother._state
+    state = compositor.refiner.smoother.state
     assert state is not None
 
     compositor.update(MaskConfig(softness=0.3), [video, PartsConfig(opacity=0.2)])
     assert compositor.effects[0] is player  # the video keeps playing
     assert compositor.effects[1] is not parts
     assert compositor.refiner.config.softness == 0.3
-    assert compositor.refiner.smoother._state is state
+    assert compositor.refiner.smoother.state is state
 
-    thread = player._video._thread  # type: ignore[union-attr]
-    assert thread is not None and thread.is_alive()
+    assert isinstance(player, ReplaceEffect) and player.video is not None
+    assert player.video.decoding
     compositor.update(MaskConfig(softness=0.3), [PartsConfig(opacity=0.2)])
-    assert not thread.is_alive()  # the removed effect was closed
+    assert not player.video.decoding  # the removed effect was closed
     compositor.close()
 
 

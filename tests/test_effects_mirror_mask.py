@@ -54,21 +54,24 @@ def test_mirror_leaves_the_pipelines_segmentation_alone(sample: tuple[np.ndarray
     seg = _seg(mask, ids)
     Compositor(MaskConfig(), [MirrorConfig()]).apply(image.copy(), seg)
     np.testing.assert_array_equal(seg.part_ids, ids)
-    assert seg.alpha[mask].mean() > 250 and seg.alpha[~mask].mean() < 5  # refined, not flipped
+    assert seg.alpha[mask].mean() > 250 and seg.alpha[~mask].mean() < 5  # not flipped
+    # Not changed at all: the refined matte went to a new result, this one keeps its mask's.
+    assert not seg.has_matte
+    np.testing.assert_array_equal(seg.alpha, mask.astype(np.uint8) * 255)
 
 
 def test_mask_view_modes(sample: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
     image, mask, ids = sample
     seg = _seg(mask, ids)
-    seg.alpha = mask.astype(np.uint8) * 255
-    person = MaskViewEffect(MaskViewConfig(mode="person")).apply(image.copy(), seg)
+    seg = seg.with_alpha(mask.astype(np.uint8) * 255)
+    person = MaskViewEffect(MaskViewConfig(mode="person")).apply(image.copy(), seg)[0]
     assert (person[mask] == 255).all() and (person[~mask] == 0).all()
-    parts = MaskViewEffect(MaskViewConfig(mode="parts")).apply(image.copy(), seg)
+    parts = MaskViewEffect(MaskViewConfig(mode="parts")).apply(image.copy(), seg)[0]
     assert (parts[ids == 0] == RAINBOW[0][::-1]).all()
     assert (parts[ids == 12] == RAINBOW[12][::-1]).all()
     assert (parts[~mask] == 0).all()
     # Without multi-person labels "people" falls back to the person matte.
-    people = MaskViewEffect(MaskViewConfig(mode="people")).apply(image.copy(), seg)
+    people = MaskViewEffect(MaskViewConfig(mode="people")).apply(image.copy(), seg)[0]
     np.testing.assert_array_equal(people, person)
 
 
@@ -78,7 +81,7 @@ def test_mask_view_people_colours_each_person(sample: tuple[np.ndarray, np.ndarr
     labels[mask] = 1
     labels[mask & (np.arange(mask.shape[1])[None, :] > mask.shape[1] // 2)] = 2
     seg = Segmentation.from_arrays(mask, people=labels)
-    out = MaskViewEffect(MaskViewConfig(mode="people")).apply(image.copy(), seg)
+    out = MaskViewEffect(MaskViewConfig(mode="people")).apply(image.copy(), seg)[0]
     first, second = out[labels == 1], out[labels == 2]
     assert (first == first[0]).all() and (second == second[0]).all()
     assert not np.array_equal(first[0], second[0])

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from tf_bodypix.bodypix_js_utils.output_rendering_util import RAINBOW_PART_COLORS
 
+from vcamseg.bench.loading import segmenter_for
 from vcamseg.body import BACKGROUND, PALETTES, RAINBOW, part_id
 from vcamseg.config import Config
 from vcamseg.config.effects import PartsConfig
@@ -49,7 +50,7 @@ def _cihp(data_dir: Path, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 def _segmentation(mask: np.ndarray, ids: np.ndarray) -> Segmentation:
     seg = Segmentation.from_arrays(mask, part_ids=ids)
-    seg.alpha = mask.astype(np.uint8) * 255
+    seg = seg.with_alpha(mask.astype(np.uint8) * 255)
     return seg
 
 
@@ -67,7 +68,7 @@ def test_rainbow_is_bodypix_rainbow() -> None:
 def test_each_part_gets_its_palette_colour_at_the_opacity(data_dir: Path, palette: str) -> None:
     image, mask, ids = _cihp(data_dir, "0000026")
     opacity = 0.7
-    out = PartsEffect(PartsConfig(palette=palette, opacity=opacity)).apply(image.copy(), _segmentation(mask, ids))
+    out = PartsEffect(PartsConfig(palette=palette, opacity=opacity)).apply(image.copy(), _segmentation(mask, ids))[0]
     colors = PALETTES[palette]
     present = [p for p in np.unique(ids) if p != BACKGROUND]
     assert len(present) >= 6
@@ -82,7 +83,7 @@ def test_custom_palette_and_part_selection(data_dir: Path) -> None:
     image, mask, ids = _cihp(data_dir, "0000026")
     custom = [[i * 10, 255 - i * 10, 128] for i in range(24)]
     config = PartsConfig(palette=custom, opacity=1.0, parts=["torso_front", "left_face"])
-    out = PartsEffect(config).apply(image.copy(), _segmentation(mask, ids))
+    out = PartsEffect(config).apply(image.copy(), _segmentation(mask, ids))[0]
     for name in ("torso_front", "left_face"):
         where = ids == part_id(name)
         assert where.any()
@@ -94,8 +95,8 @@ def test_custom_palette_and_part_selection(data_dir: Path) -> None:
 
 def test_mask_blur_softens_the_coloured_mask(data_dir: Path) -> None:
     image, mask, ids = _cihp(data_dir, "0000026")
-    sharp = PartsEffect(PartsConfig(opacity=1.0)).apply(image.copy(), _segmentation(mask, ids))
-    blurred = PartsEffect(PartsConfig(opacity=1.0, mask_blur=6)).apply(image.copy(), _segmentation(mask, ids))
+    sharp = PartsEffect(PartsConfig(opacity=1.0)).apply(image.copy(), _segmentation(mask, ids))[0]
+    blurred = PartsEffect(PartsConfig(opacity=1.0, mask_blur=6)).apply(image.copy(), _segmentation(mask, ids))[0]
     outside = cv2.dilate(mask.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool) & ~mask
     assert np.abs(blurred.astype(int) - image)[outside].mean() > 5  # colour reaches past the outline
     np.testing.assert_array_equal(sharp[outside], image[outside])
@@ -107,7 +108,7 @@ def test_mask_blur_softens_the_coloured_mask(data_dir: Path) -> None:
 
 def test_without_a_part_map_the_picture_is_unchanged(data_dir: Path) -> None:
     image, mask, _ = _cihp(data_dir, "0000026")
-    out = PartsEffect(PartsConfig()).apply(image.copy(), Segmentation.from_arrays(mask))
+    out = PartsEffect(PartsConfig()).apply(image.copy(), Segmentation.from_arrays(mask))[0]
     np.testing.assert_array_equal(out, image)
 
 
@@ -116,7 +117,7 @@ def multi_person_segmenter(models_dir: Path) -> Segmenter:
     cfg = Config()
     cfg.segmentation.multi_person = True
     model = models_dir / "bodypix" / "mobilenet" / "float" / "050" / "model-stride16.json"
-    return Segmenter(cfg.model, cfg.segmentation, model_json=model)
+    return segmenter_for(cfg.model, cfg.segmentation, model_json=model)
 
 
 def test_per_person_colours_give_each_person_a_hue(data_dir: Path, multi_person_segmenter: Segmenter) -> None:
@@ -125,7 +126,7 @@ def test_per_person_colours_give_each_person_a_hue(data_dir: Path, multi_person_
     image = cv2.imread(str(data_dir / "images" / "cihp_multiperson" / "0000026.jpg"))
     seg = multi_person_segmenter.segment(image)
     assert seg.person_count == 2
-    out = PartsEffect(PartsConfig(per_person=True, opacity=1.0)).apply(image.copy(), seg)
+    out = PartsEffect(PartsConfig(per_person=True, opacity=1.0)).apply(image.copy(), seg)[0]
     hsv = cv2.cvtColor(out, cv2.COLOR_BGR2HSV_FULL)
     hues = []
     for person in seg.person_masks:

@@ -23,7 +23,7 @@ def person(data_dir: Path) -> tuple[np.ndarray, np.ndarray]:
 
 def _with_matte(mask: np.ndarray) -> Segmentation:
     seg = Segmentation.from_arrays(mask)
-    seg.alpha = mask.astype(np.uint8) * 255
+    seg = seg.with_alpha(mask.astype(np.uint8) * 255)
     return seg
 
 
@@ -36,7 +36,7 @@ def _cells(array: np.ndarray, size: int) -> np.ndarray:
 def test_person_cells_are_uniform_and_the_rest_is_untouched(person: tuple[np.ndarray, np.ndarray]) -> None:
     image, mask = person
     size = 8
-    out = PixelateEffect(PixelateConfig(cell_size=size)).apply(image.copy(), _with_matte(mask))
+    out = PixelateEffect(PixelateConfig(cell_size=size)).apply(image.copy(), _with_matte(mask))[0]
     coverage = _cells(mask, size).mean(axis=(2, 3))
     person_cells = coverage > 4 / 255
     assert person_cells.sum() > 100
@@ -51,8 +51,8 @@ def test_person_cells_are_uniform_and_the_rest_is_untouched(person: tuple[np.nda
 
 def test_opacity_mixes_the_mosaic_with_the_picture(person: tuple[np.ndarray, np.ndarray]) -> None:
     image, mask = person
-    full = PixelateEffect(PixelateConfig(cell_size=8)).apply(image.copy(), _with_matte(mask))
-    half = PixelateEffect(PixelateConfig(cell_size=8, opacity=0.5)).apply(image.copy(), _with_matte(mask))
+    full = PixelateEffect(PixelateConfig(cell_size=8)).apply(image.copy(), _with_matte(mask))[0]
+    half = PixelateEffect(PixelateConfig(cell_size=8, opacity=0.5)).apply(image.copy(), _with_matte(mask))[0]
     changed = (full != image).any(axis=2)
     expected = (full[changed].astype(float) + image[changed]) / 2
     assert np.abs(half[changed] - expected).max() <= 1.5
@@ -61,7 +61,7 @@ def test_opacity_mixes_the_mosaic_with_the_picture(person: tuple[np.ndarray, np.
 def test_partial_cells_at_the_frame_edge(person: tuple[np.ndarray, np.ndarray]) -> None:
     """416 x 320 with 10-pixel cells: the last column of cells is 6 pixels wide and still uniform."""
     image, mask = person
-    out = PixelateEffect(PixelateConfig(cell_size=10)).apply(image.copy(), _with_matte(mask))
+    out = PixelateEffect(PixelateConfig(cell_size=10)).apply(image.copy(), _with_matte(mask))[0]
     assert out.shape == image.shape
     last = out[:, 410:]
     touched = mask[:, 410:].any()

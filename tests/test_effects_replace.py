@@ -15,7 +15,7 @@ import pytest
 from vcamseg.config.effects import ReplaceConfig
 from vcamseg.config.mask import MaskConfig
 from vcamseg.effects.compositor import Compositor
-from vcamseg.effects.fitting import fit_to
+from vcamseg.effects.kernels.fitting import fit_to
 from vcamseg.effects.replace import ReplaceEffect
 from vcamseg.segmentation.result import Segmentation
 
@@ -31,7 +31,7 @@ def person(data_dir: Path) -> tuple[np.ndarray, np.ndarray]:
 
 def _with_matte(mask: np.ndarray) -> Segmentation:
     seg = Segmentation.from_arrays(mask)
-    seg.alpha = mask.astype(np.uint8) * 255
+    seg = seg.with_alpha(mask.astype(np.uint8) * 255)
     return seg
 
 
@@ -41,7 +41,7 @@ def _other_image(data_dir: Path) -> Path:
 
 def test_color_fills_the_background_exactly(person: tuple[np.ndarray, np.ndarray]) -> None:
     image, mask = person
-    out = ReplaceEffect(ReplaceConfig(color=[0, 177, 64])).apply(image.copy(), _with_matte(mask))
+    out = ReplaceEffect(ReplaceConfig(color=[0, 177, 64])).apply(image.copy(), _with_matte(mask))[0]
     assert (out[~mask] == (64, 177, 0)).all()  # BGR of the RGB chroma green
     np.testing.assert_array_equal(out[mask], image[mask])
 
@@ -57,13 +57,13 @@ def test_image_background_is_the_fitted_picture(person: tuple[np.ndarray, np.nda
     image, mask = person
     path = _other_image(data_dir)
     effect = ReplaceEffect(ReplaceConfig(image=path, fit=fit))
-    out = effect.apply(image.copy(), _with_matte(mask))
+    out = effect.apply(image.copy(), _with_matte(mask))[0]
     expected = fit_to(cv2.imread(str(path)), (image.shape[1], image.shape[0]), fit)  # type: ignore[arg-type]
     np.testing.assert_array_equal(out[~mask], expected[~mask])
     np.testing.assert_array_equal(out[mask], image[mask])
-    prepared = effect._prepared
+    prepared = effect.background(*image.shape[:2])
     effect.apply(image.copy(), _with_matte(mask))
-    assert effect._prepared is prepared  # fitted once, reused for every frame of this size
+    assert effect.background(*image.shape[:2]) is prepared  # fitted once, reused for every frame of this size
 
 
 def test_fit_modes_keep_or_ignore_the_aspect_ratio(data_dir: Path) -> None:
@@ -116,14 +116,14 @@ def test_video_background_follows_the_wall_clock_and_loops(person: tuple[np.ndar
     frames = [fit_to(f, size, "cover") for f in _decoded(path, 23)]
     clock = FakeClock()
     effect = ReplaceEffect(ReplaceConfig(video=path))
-    video = effect._video
+    video = effect.video
     assert video is not None
     video.clock = clock
     try:
         def background_at(seconds: float, index: int) -> np.ndarray:
             clock.now = seconds
             _wait_for(lambda: video.index >= index)
-            out = effect.apply(image.copy(), _with_matte(mask))
+            out = effect.apply(image.copy(), _with_matte(mask))[0]
             np.testing.assert_array_equal(out[mask], image[mask])
             return out[~mask]
 
@@ -132,9 +132,10 @@ def test_video_background_follows_the_wall_clock_and_loops(person: tuple[np.ndar
         np.testing.assert_array_equal(background_at(5.5 / 12.5, 5), frames[5][~mask])  # not yet frame 6
         np.testing.assert_array_equal(background_at((23 + 3) / 12.5, 26), frames[3][~mask])
         assert video.frames_per_loop == 23
+        assert video.decoding
     finally:
         effect.close()
-    assert video._thread is not None and not video._thread.is_alive()
+    assert not video.decoding
 
 
 def test_compositor_close_stops_the_video_thread(person: tuple[np.ndarray, np.ndarray], data_dir: Path) -> None:
@@ -142,7 +143,8 @@ def test_compositor_close_stops_the_video_thread(person: tuple[np.ndarray, np.nd
     config = ReplaceConfig(video=data_dir / "videos" / "intel_asl_again.mp4")
     compositor = Compositor(MaskConfig(), [config])
     compositor.apply(image.copy(), Segmentation.from_arrays(mask))
-    thread = compositor.effects[0]._video._thread  # type: ignore[union-attr]
-    assert thread is not None and thread.is_alive()
+    effect = compositor.effects[0]
+    assert isinstance(effect, ReplaceEffect) and effect.video is not None
+    assert effect.video.decoding
     compositor.close()
-    assert not thread.is_alive()
+    assert not effect.video.decoding

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from tests.helpers import SHARED, iou, mobilenet_json
+from vcamseg.bench.loading import segmenter_for
 from vcamseg.config import Config
 from vcamseg.segmentation.segmenter import Segmenter
 
@@ -33,7 +34,7 @@ def _segmenter(cache: Path, precision: str) -> Segmenter:
     cfg.model.cache_dir = cache
     cfg.model.precision = precision
     cfg.model.backend = "tflite"
-    return Segmenter(cfg.model, cfg.segmentation, model_json=mobilenet_json())
+    return segmenter_for(cfg.model, cfg.segmentation, model_json=mobilenet_json())
 
 
 @pytest.fixture(scope="module")

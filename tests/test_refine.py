@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
+from vcamseg.bench.loading import segmenter_for
 from vcamseg.config import Config
 from vcamseg.config.mask import MaskConfig
 from vcamseg.effects.refine import MaskRefiner
@@ -24,7 +25,7 @@ MODEL = Path("mobilenet/float/050/model-stride16.json")
 def segmenter(models_dir: Path) -> Segmenter:
     # BodyPix alone: these tests are about refining its coarse (stride-16) scores.
     cfg = Config.model_validate({"model": {"selfie": "off"}})
-    return Segmenter(cfg.model, cfg.segmentation, model_json=models_dir / "bodypix" / MODEL)
+    return segmenter_for(cfg.model, cfg.segmentation, model_json=models_dir / "bodypix" / MODEL)
 
 
 def _portraits(data_dir: Path, count: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -56,8 +57,10 @@ def test_alpha_is_a_full_size_matte_inside_and_outside_the_person(data_dir: Path
     image, truth = _portraits(data_dir, 1)[0]
     scores = cv2.GaussianBlur(truth.astype(np.uint8) * 255, (0, 0), 12)
     seg = Segmentation.from_arrays(truth, scores=scores)
-    alpha = MaskRefiner(MaskConfig()).refine(image, seg)
-    assert seg.alpha is alpha
+    refined = MaskRefiner(MaskConfig()).refine(image, seg)
+    alpha = refined.alpha
+    assert refined.has_matte and refined.result_id == seg.result_id
+    assert not seg.has_matte  # the input is left as it was: the matte is the new result's
     assert alpha.shape == truth.shape and alpha.dtype == np.uint8
     disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (61, 61))
     inside = cv2.erode(truth.astype(np.uint8), disk) > 0
@@ -75,7 +78,7 @@ def test_guided_edges_follow_the_real_edges_better_than_the_model(segmenter: Seg
         band = _edge_band(truth, 12)
         for edges in errors:
             seg = Segmentation.from_arrays(scores >= 128, scores=scores)
-            alpha = MaskRefiner(MaskConfig(edges=edges, temporal_smoothing=0.0)).refine(image, seg)
+            alpha = MaskRefiner(MaskConfig(edges=edges, temporal_smoothing=0.0)).refine(image, seg).alpha
             errors[edges].append(float(np.abs(alpha[band] / 255.0 - truth[band]).mean()))
     mean = {k: np.mean(v) for k, v in errors.items()}
     assert mean["guided"] < mean["none"] * 0.97
@@ -87,9 +90,8 @@ def test_threshold_comes_from_the_segmentation(data_dir: Path) -> None:
     scores = cv2.GaussianBlur(truth.astype(np.uint8) * 255, (0, 0), 12)
     areas = []
     for threshold in (0.3, 0.5, 0.7):
-        seg = Segmentation.from_arrays(truth, scores=scores)
-        seg.threshold = threshold
-        areas.append(int((MaskRefiner(MaskConfig(edges="none")).refine(image, seg) >= 128).sum()))
+        seg = Segmentation.from_arrays(truth, scores=scores, threshold=threshold)
+        areas.append(int((MaskRefiner(MaskConfig(edges="none")).refine(image, seg).alpha >= 128).sum()))
     assert areas[0] > areas[1] > areas[2]
 
 
@@ -99,7 +101,7 @@ def test_dilate_erode_and_feather_shape_the_matte(data_dir: Path) -> None:
 
     def matte(**kw: int) -> np.ndarray:
         seg = Segmentation.from_arrays(truth, scores=scores)
-        return MaskRefiner(MaskConfig(edges="none", **kw)).refine(image, seg)
+        return MaskRefiner(MaskConfig(edges="none", **kw)).refine(image, seg).alpha
 
     base = (matte() >= 128).sum()
     assert (matte(dilate_px=6) >= 128).sum() > base * 1.02
@@ -116,7 +118,7 @@ def test_temporal_smoothing_reduces_flicker_on_a_real_video(segmenter: Segmenter
 
     def mean_change(**kw: float) -> float:
         refiner = MaskRefiner(MaskConfig(edges="none", **kw))
-        mattes = [refiner.refine(f, s).astype(np.int16) for f, s in zip(frames, segs, strict=True)]
+        mattes = [refiner.refine(f, s).alpha.astype(np.int16) for f, s in zip(frames, segs, strict=True)]
         return float(np.mean([np.abs(b - a).mean() for a, b in pairwise(mattes)]))
 
     assert mean_change(temporal_smoothing=0.7) < 0.75 * mean_change(temporal_smoothing=0.0)
@@ -152,7 +154,7 @@ def test_a_moving_edge_is_not_delayed(data_dir: Path, edges: str) -> None:
 
     def lags(**kw: float) -> list[float]:
         refiner = MaskRefiner(MaskConfig(edges=edges, **kw))
-        return [edge - _crossing(refiner.refine(frame, Segmentation.from_arrays(scores > 127, scores=scores)))
+        return [edge - _crossing(refiner.refine(frame, Segmentation.from_arrays(scores > 127, scores=scores)).alpha)
                 for frame, scores, edge in sequence][3:]
 
     assert max(abs(lag) for lag in lags()) <= speed / 2
@@ -166,12 +168,14 @@ def test_a_reused_segmentation_is_refined_against_each_new_frame(data_dir: Path)
     (frame0, scores, edge0), _, (frame2, _, edge2) = _moving_edge(background, 3, 6)
     refiner = MaskRefiner(MaskConfig())
     seg = Segmentation.from_arrays(scores > 127, scores=scores)
-    refiner.refine(frame0, seg)
-    assert abs(_crossing(seg.alpha) - edge0) <= 2
-    state = refiner.smoother._state.copy()
-    refiner.refine(frame2, seg)
-    np.testing.assert_array_equal(refiner.smoother._state, state)
-    assert edge0 + 3 <= _crossing(seg.alpha) <= edge2
+    first = refiner.refine(frame0, seg)
+    assert abs(_crossing(first.alpha) - edge0) <= 2
+    state = refiner.smoother.state
+    assert state is not None
+    state = state.copy()
+    second = refiner.refine(frame2, seg)
+    np.testing.assert_array_equal(refiner.smoother.state, state)
+    assert edge0 + 3 <= _crossing(second.alpha) <= edge2
 
 
 def test_a_new_frame_size_resets_the_state(data_dir: Path) -> None:
@@ -182,7 +186,7 @@ def test_a_new_frame_size_resets_the_state(data_dir: Path) -> None:
     refiner.refine(frames[0], Segmentation.from_arrays(truth))
     big = cv2.resize(frames[1], (960, 540))
     big_truth = cv2.resize(truth.astype(np.uint8), (960, 540), interpolation=cv2.INTER_NEAREST) > 0
-    alpha = refiner.refine(big, Segmentation.from_arrays(big_truth))
-    fresh = MaskRefiner(MaskConfig()).refine(big, Segmentation.from_arrays(big_truth))
+    alpha = refiner.refine(big, Segmentation.from_arrays(big_truth)).alpha
+    fresh = MaskRefiner(MaskConfig()).refine(big, Segmentation.from_arrays(big_truth)).alpha
     assert alpha.shape == (540, 960)
     np.testing.assert_array_equal(alpha, fresh)

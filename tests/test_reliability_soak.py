@@ -1,6 +1,9 @@
 """The soak benchmark in CI: three minutes of `vcamseg run` at 1280x720 30 fps from a real video,
 its effect changed every 8 s (alternately through the control socket and the config file), then
-the goals checked: memory flat after warm-up, no drops beyond the first seconds.
+the goals checked: memory flat after warm-up, no drops beyond the first seconds: the daemon keeps
+pace with its source. The frame rate itself is the machine's (printed; benchmarks/daemon.py
+measures it): on a slower machine even the source, decoding the 720p stream, may deliver fewer
+than 30 frames a second. What is asserted is that the daemon sent what the source delivered.
 
 The schedule is compressed (the 30-minute soak changes the effect every minute) so that every
 effect is built several times: what must stay flat is memory across rebuilds, and three minutes
@@ -60,7 +63,8 @@ def test_no_drops_beyond_the_first_seconds(soak: dict[str, Any]) -> None:
     if soak["other_cpu_pct"] > BUSY_MACHINE_PCT:
         pytest.skip(f"other processes used {soak['other_cpu_pct']:.0f} % of the machine during the soak: drops "
                     f"({soak['dropped_after_warmup']} after warm-up) are not the daemon's to judge")
-    assert soak["fps_median"] >= 29.5
+    print(f"{soak['fps_median']:.2f} fps (median interval); the source delivered {soak['source_fps']:.2f} fps")
+    assert soak["delivered_fraction_after_warmup"] >= 1 - MAX_DROP_FRACTION, soak
     assert soak["drop_fraction_after_warmup"] <= MAX_DROP_FRACTION, soak
     assert soak["longest_drop_run_intervals"] <= MAX_DROP_RUN_INTERVALS, soak
     assert soak["placeholder_after_warmup"] == 0, "the source never went missing"

@@ -12,8 +12,10 @@ import pytest
 from tests.helpers import SHARED
 from vcamseg.bench.synthetic import synthesise_resnet50
 from vcamseg.config import Config
+from vcamseg.models.files import model_digest
 from vcamseg.models.tfjs import read_model_json
 from vcamseg.segmentation.graph import load_graph
+from vcamseg.segmentation.loader import LoadedModel, cache_dir_for
 from vcamseg.segmentation.segmenter import Segmenter
 
 TOPOLOGY = SHARED / "models" / "bodypix-topology-only" / "resnet50"
@@ -28,6 +30,7 @@ class SpyBackend:
 
     name = "spy"
     device = "CPU (test)"
+    precision = "float"
 
     def __init__(self, graph: object) -> None:
         from vcamseg.segmentation.backends.tensorflow import TensorFlowBackend
@@ -45,7 +48,7 @@ class SpyBackend:
 def test_resnet50_runs_with_imagenet_preprocessing(tmp_path: Path, quant: str, stride: int) -> None:
     path = synthesise(quant, tmp_path / quant, stride)
     assert any(n.startswith("resnet_v1_50/") for n in read_model_json(path).output_names)
-    graph = load_graph(path, "ResNet50", stride)
+    graph = load_graph(path, "ResNet50", stride, digest=model_digest(path))
     spy = SpyBackend(graph)
     cfg = Config.model_validate(
         {
@@ -53,7 +56,7 @@ def test_resnet50_runs_with_imagenet_preprocessing(tmp_path: Path, quant: str, s
             "segmentation": {"internal_resolution": "full", "multi_person": True},
         }
     )
-    segmenter = Segmenter(cfg.model, cfg.segmentation, backend=spy, graph=graph)
+    segmenter = Segmenter(LoadedModel(cfg.model, graph, {}, cache_dir_for(cfg.model)), cfg.segmentation, backend=spy)
     frame = np.full((97, 129, 3), (10, 100, 200), np.uint8)  # BGR
     seg = segmenter.segment(frame)
     fed = spy.inputs[-1][0]

@@ -105,8 +105,8 @@ def test_part_ids_are_in_range_and_consistent_with_the_mask(float16: object) -> 
 
 
 def test_backends_agree() -> None:
+    from vcamseg.bench.loading import segmenter_for
     from vcamseg.config import Config
-    from vcamseg.segmentation.segmenter import Segmenter
 
     image, _ = load_pair(PORTRAITS[4])
     results = {}
@@ -114,7 +114,7 @@ def test_backends_agree() -> None:
         cfg = Config()
         cfg.model.backend = backend
         cfg.model.precision = "float"
-        seg = Segmenter(cfg.model, cfg.segmentation, model_json=mobilenet_json())
+        seg = segmenter_for(cfg.model, cfg.segmentation, model_json=mobilenet_json())
         results[backend] = _logits(seg, image)
         assert seg.backend.name == backend
     assert np.abs(results["tensorflow"] - results["tflite"]).max() < 1e-2
@@ -171,15 +171,15 @@ def test_shared_data_is_real() -> None:
 @pytest.mark.parametrize(("precision", "timed"), [("auto", False), ("float", True)])
 def test_backend_auto_on_the_cpu(precision: str, timed: bool, caplog: pytest.LogCaptureFixture) -> None:
     """int8 runs on TFLite only, so auto goes there at once; float inference times both backends."""
+    from vcamseg.bench.loading import segmenter_for
     from vcamseg.config import Config
-    from vcamseg.segmentation.segmenter import Segmenter
 
     cfg = Config()
     cfg.model.backend = "auto"
     cfg.model.precision = precision
     image, _ = load_pair(PORTRAITS[0])
     with caplog.at_level("INFO", logger="vcamseg.segmentation.backends.base"):
-        seg = Segmenter(cfg.model, cfg.segmentation, model_json=mobilenet_json())
+        seg = segmenter_for(cfg.model, cfg.segmentation, model_json=mobilenet_json())
         seg.segment(image)
     assert ("median ms: tflite" in caplog.text) is timed
     if not timed:

@@ -6,6 +6,7 @@ one gives."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -14,6 +15,7 @@ import pytest
 
 from tests.helpers import SHARED, flip_byte, iou, make_segmenter, rows
 from tests.mirror import Server
+from vcamseg.bench.loading import segmenter_for
 from vcamseg.config import Config, load_config
 from vcamseg.config.model import ModelConfig
 from vcamseg.errors import ConfigError, DownloadError, ModelError
@@ -38,7 +40,7 @@ def _bodypix_alone(both: Segmenter, image: np.ndarray) -> Segmenter:
     """``both`` without the selfie model, on the very same backend: with float inference,
     ``backend: auto`` times TF and TFLite and two segmenters could pick differently."""
     both.prepare(*image.shape[:2])
-    return Segmenter(both.model_config, both.config, graph=both.graph, backend=both.backend, selfie_models={})
+    return Segmenter(replace(both.model, selfie={}), both.config, backend=both.backend)
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +71,7 @@ def test_blending_the_selfie_model_improves_outlines_on_real_portraits(
         portraits: list[tuple[np.ndarray, np.ndarray]]) -> None:
     both = make_segmenter(selfie="auto")
     alone = _bodypix_alone(both, portraits[0][0])
-    assert both.selfie_models.keys() == {"general", "landscape"} and not alone.selfie_models
+    assert both.model.selfie.keys() == {"general", "landscape"} and not alone.model.selfie
     gains = []
     for image, truth in portraits:
         gains.append(iou(both.segment(image).mask, truth) - iou(alone.segment(image).mask, truth))
@@ -85,9 +87,9 @@ def test_the_weight_moves_the_scores_from_bodypix_to_the_selfie_model(
     bodypix_alone = _bodypix_alone(both, image).segment(image).input_scores
     weight0 = both.reconfigured(both.config.model_copy(update={"selfie_weight": 0.0}))
     weight1 = both.reconfigured(both.config.model_copy(update={"selfie_weight": 1.0}))
-    assert weight0.selfie_models is both.selfie_models  # a live weight change reloads nothing
+    assert weight0.model is both.model  # a live weight change reloads nothing
     assert np.array_equal(weight0.segment(image).input_scores, bodypix_alone)
-    selfie = both.selfie_models[selfie_kind_for("auto", *image.shape[:2])]
+    selfie = both.model.selfie[selfie_kind_for("auto", *image.shape[:2])]
     small = shrink(image, bodypix_alone.shape[::-1], last=cv2.INTER_LINEAR)  # the model input, as made there
     expected = blend(bodypix_alone, selfie.scores(small), 1.0)
     assert np.abs(weight1.segment(image).input_scores.astype(int) - expected.astype(int)).max() <= 1
@@ -139,14 +141,14 @@ def test_a_corrupted_local_file_is_a_clear_error_naming_it(model_dir: Path) -> N
     flip_byte(model_dir / SELFIE_RELPATHS["landscape"])
     cfg = Config.model_validate({"model": {"dir": str(model_dir), "precision": "float", "selfie": "auto"}})
     with pytest.raises(ModelError) as info:
-        Segmenter(cfg.model, cfg.segmentation)
+        segmenter_for(cfg.model, cfg.segmentation)
     text = str(info.value)
     assert str(model_dir / SELFIE_RELPATHS["landscape"]) in text and "sha256" in text
     assert official_url("landscape") in text and "model.selfie: off" in text
     cfg.model.selfie = "general"  # type: ignore[assignment]
-    assert Segmenter(cfg.model, cfg.segmentation).selfie_models.keys() == {"general"}
+    assert segmenter_for(cfg.model, cfg.segmentation).model.selfie.keys() == {"general"}
     cfg.model.selfie = "off"  # type: ignore[assignment]
-    assert Segmenter(cfg.model, cfg.segmentation).selfie_models == {}
+    assert segmenter_for(cfg.model, cfg.segmentation).model.selfie == {}
 
 
 def test_a_file_that_is_not_a_tflite_model_is_a_clear_error(tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
 """The daemon as systemd runs it, on a real process: live reload from the file (in place, by
 rename, on SIGHUP), invalid edits, `vcamseg status` / `vcamseg set` over the control socket,
 a model that fails to load, one daemon per socket, sd_notify messages, journald log lines, and
-stopping within a second of SIGTERM.
+stopping cleanly on SIGTERM (how fast: benchmarks/stop_latency.py).
 
 One daemon serves the tests of this module in order (each start loads the model: seconds)."""
 
@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 
 from tests.daemon_process import DaemonProcess
+from tests.speed import scaled
 
 pytestmark = pytest.mark.slow
 
@@ -269,18 +270,16 @@ def test_a_second_daemon_on_the_same_socket_is_a_clear_error(daemon: RunningDaem
     assert daemon.status()["pid"] == daemon.proc.pid  # the first one is untouched
 
 
-def test_sigterm_stops_within_a_second_and_tells_systemd(daemon: RunningDaemon) -> None:
+def test_sigterm_stops_and_tells_systemd(daemon: RunningDaemon) -> None:
     messages = daemon.notify.messages
     assert "READY=1" in messages and "WATCHDOG=1" in messages
     assert any(m.startswith("STATUS=") and "fps" in m for m in messages), messages
-    sent = time.monotonic()
-    daemon.proc.send_signal(signal.SIGTERM)
-    daemon.proc.wait(10)
-    elapsed = time.monotonic() - sent
+    elapsed = daemon.terminate()  # exit code 0, within a margin over the 1 s promise
     print(f"stopped {elapsed:.2f} s after SIGTERM")
-    assert daemon.proc.returncode == 0, daemon.text_log()
-    assert elapsed < 1.0, f"stopped after {elapsed:.2f} s"
-    time.sleep(0.3)
+    # Sent before the exit; the listener thread may not have read it yet.
+    until = time.monotonic() + scaled(5)
+    while "STOPPING=1" not in daemon.notify.messages and time.monotonic() < until:
+        time.sleep(0.05)
     assert "STOPPING=1" in daemon.notify.messages
     assert not daemon.socket.exists()
     log = daemon.text_log()

@@ -16,6 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from vcamseg.bench.loading import segmenter_for
 from vcamseg.config import Config
 from vcamseg.effects.refine import MaskRefiner
 from vcamseg.imaging import mask_iou
@@ -53,7 +54,7 @@ class AccuracyReport:
     device: str = ""
 
     @property
-    def mmask_iou(self) -> float:
+    def miou(self) -> float:
         all_ious = [v for values in self.ious.values() for v in values]
         return float(np.mean(all_ious)) if all_ious else float("nan")
 
@@ -136,14 +137,13 @@ def evaluate(
 ) -> AccuracyReport:
     root = index_csv.parent
     rows, images = load_index(index_csv, limit)
-    segmenter = segmenter or Segmenter(config.model, config.segmentation)
+    segmenter = segmenter or segmenter_for(config.model, config.segmentation)
     calibrate(segmenter, images)
     report = AccuracyReport()
     start = time.perf_counter()
     for row, image in zip(rows, images, strict=True):
         truth = read_gray(root / row["mask"]) > 127
-        seg = segmenter.segment(image)
-        MaskRefiner(config.mask).refine(image, seg)  # fresh refiner: images are independent
+        seg = MaskRefiner(config.mask).refine(image, segmenter.segment(image))  # fresh refiner: images are independent
         pred = seg.alpha >= 128
         report.ious[row["source"]].append(mask_iou(pred, truth))
         if row.get("parts"):

@@ -37,11 +37,11 @@ def distance_to(mask: np.ndarray) -> np.ndarray:
 def ceilings(image: np.ndarray, truth: np.ndarray, segmenter: Segmenter, mask: MaskConfig) -> dict[str, float]:
     """Person IoU of ``image`` as segmented and refined, and its oracle ceilings (NAMES order)."""
     seg = segmenter.segment(image)
-    pred = MaskRefiner(mask).refine(image, seg) >= 128
+    pred = MaskRefiner(mask).refine(image, seg).alpha >= 128
     best_threshold = 0.0
     for threshold in THRESHOLDS:
-        seg.threshold = float(threshold)
-        best_threshold = max(best_threshold, iou(MaskRefiner(mask).refine(image, seg) >= 128, truth))
+        at_threshold = seg.with_threshold(float(threshold))
+        best_threshold = max(best_threshold, iou(MaskRefiner(mask).refine(image, at_threshold).alpha >= 128, truth))
     diagonal = float(np.hypot(*truth.shape))
     near_truth = distance_to(truth) <= FAR_FALSE_POSITIVE * diagonal
     # The band either side of the outline: background pixels near the mask, mask pixels near the background.

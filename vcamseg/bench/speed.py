@@ -11,6 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from vcamseg.bench.loading import segmenter_for
 from vcamseg.config import Config
 from vcamseg.models.catalogue import Variant, all_variants
 from vcamseg.models.store import variant_status
@@ -48,7 +49,7 @@ def inference_rows(
     out = []
     for variant in variants:
         model_cfg = variant.apply_to(cfg.model)
-        out += graph_rows(variant.key, Segmenter(model_cfg, cfg.segmentation), video, runs, sizes)
+        out += graph_rows(variant.key, segmenter_for(model_cfg, cfg.segmentation), video, runs, sizes)
     return out
 
 
@@ -56,16 +57,16 @@ def graph_rows(
     key: str, segmenter: Segmenter, video: Path, runs: int = 15, sizes: Iterable[tuple[int, int]] = FRAME_SIZES
 ) -> list[InferenceRow]:
     """The rows of ``inference_rows`` for the model a segmenter holds (any graph, e.g. synthetic)."""
-    graph, threads = segmenter.graph, segmenter.model_config.threads
+    graph, threads, cache_dir = segmenter.model.graph, segmenter.model.config.threads, segmenter.model.cache_dir
     tensorflow = TensorFlowBackend(graph, threads)
-    tflite = TFLiteBackend(graph, threads, segmenter.cache_dir)
+    tflite = TFLiteBackend(graph, threads, cache_dir)
     out = []
     for h, w in sizes:
         geom = segmenter.geometry(h, w)
         shape = (geom.input_h, geom.input_w)
         calibration = [segmenter.preprocess(video_frame(video, (h, w), i), geom).copy() for i in range(0, 48, 3)]
         int8 = TFLiteBackend(
-            graph, threads, segmenter.cache_dir, model=convert_int8(graph, calibration), precision="int8"
+            graph, threads, cache_dir, model=convert_int8(graph, calibration), precision="int8"
         )
         tf_ms, tfl_ms, int8_ms = (time_backend(b, shape, warmup=3, runs=runs) for b in (tensorflow, tflite, int8))
         out.append(InferenceRow(key, (h, w), shape, tf_ms, tfl_ms, int8_ms))
@@ -111,7 +112,7 @@ def segmentation_ms(cfg: Config, frames: list[np.ndarray], runs: int = 50) -> Pi
     """Median ms of a full segmentation of ``frames[0]``: preprocess, model, decode and the
     full-size mask (and, with multi_person, the people map). The other frames warm up the
     segmenter first (backend choice and, for int8, the calibration), as a running stream would."""
-    segmenter = Segmenter(cfg.model, cfg.segmentation)
+    segmenter = segmenter_for(cfg.model, cfg.segmentation)
     for warm in frames:
         _ = segmenter.segment(warm).mask
     segmenter.settle()

@@ -17,8 +17,9 @@ import cv2
 import numpy as np
 
 from vcamseg.config.effects import BlurConfig
-from vcamseg.effects.blend import Blender
-from vcamseg.effects.buffers import Buffers
+from vcamseg.effects.base import EffectBase
+from vcamseg.effects.kernels.blend import Blender
+from vcamseg.effects.kernels.buffers import Buffers
 from vcamseg.imaging import shrink
 from vcamseg.segmentation.result import Segmentation
 
@@ -76,18 +77,18 @@ def work_factor(sigma: float) -> int:
     return 2 if factor == 1 and sigma >= 3.0 else factor
 
 
-class BlurEffect:
+class BlurEffect(EffectBase[BlurConfig]):
     def __init__(self, config: BlurConfig) -> None:
-        self.config = config
+        super().__init__(config)
         self._background = BackgroundBlur()
         self._blender = Blender()
         self._buffers = Buffers()
 
-    def apply(self, frame: np.ndarray, seg: Segmentation) -> np.ndarray:
+    def apply(self, frame: np.ndarray, seg: Segmentation) -> tuple[np.ndarray, Segmentation]:
         cfg = self.config
         alpha = seg.alpha
         blurred = self._background.render(frame, alpha, cfg.background_blur, self._buffers.like("blurred", frame))
         if cfg.edge_blur:
             k = 2 * cfg.edge_blur + 1
             alpha = cv2.blur(alpha, (k, k), dst=self._buffers.like("edge", alpha))
-        return self._blender.blend(frame, blurred, alpha)
+        return self._blender.blend(frame, blurred, alpha), seg

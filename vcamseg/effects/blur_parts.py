@@ -16,19 +16,19 @@ import numpy as np
 
 from vcamseg.config.effects import BlurPartsConfig
 from vcamseg.config.fields import part_id_set
-from vcamseg.effects.base import WarnOnce
-from vcamseg.effects.blend import Blender
+from vcamseg.effects.base import EffectBase, WarnOnce
 from vcamseg.effects.blur import BackgroundBlur
-from vcamseg.effects.buffers import Buffers
-from vcamseg.effects.palettes import selection_lut
+from vcamseg.effects.kernels.blend import Blender
+from vcamseg.effects.kernels.buffers import Buffers
+from vcamseg.effects.kernels.palettes import selection_lut
 from vcamseg.segmentation.result import Segmentation
 
 log = logging.getLogger(__name__)
 
 
-class BlurPartsEffect:
+class BlurPartsEffect(EffectBase[BlurPartsConfig]):
     def __init__(self, config: BlurPartsConfig) -> None:
-        self.config = config
+        super().__init__(config)
         self._selected = selection_lut(part_id_set(config.parts))
         self._grow = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * config.grow_px + 1, 2 * config.grow_px + 1))
         self._inside = BackgroundBlur()
@@ -36,16 +36,16 @@ class BlurPartsEffect:
         self._buffers = Buffers()
         self._warn = WarnOnce()
 
-    def apply(self, frame: np.ndarray, seg: Segmentation) -> np.ndarray:
+    def apply(self, frame: np.ndarray, seg: Segmentation) -> tuple[np.ndarray, Segmentation]:
         cfg = self.config
         if not seg.has_parts:
             self._warn(log, "blur_parts effect: this segmentation has no body-part map; showing the picture unchanged")
-            return frame
+            return frame, seg
         h, w = frame.shape[:2]
         region = cv2.LUT(seg.part_ids, self._selected, dst=self._buffers.get("region", (h, w)))
         x, y, bw, bh = cv2.boundingRect(region)
         if bw == 0 or bh == 0:
-            return frame
+            return frame, seg
         # The box grows by what the dilation and the edge blur add around the parts.
         margin = cfg.grow_px + cfg.edge_blur + 2
         x0, y0 = max(0, x - margin), max(0, y - margin)
@@ -61,4 +61,4 @@ class BlurPartsEffect:
         outside = cv2.bitwise_not(mask)
         blurred = self._inside.render(roi, outside, cfg.blur, self._buffers.like("blurred", roi))
         self._blender.blend(blurred, roi, mask, out=roi)
-        return frame
+        return frame, seg

@@ -4,24 +4,20 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import cv2
 import numpy as np
 
-from vcamseg.body import BACKGROUND
 from vcamseg.config.effects import EffectConfig
 from vcamseg.config.mask import MaskConfig
-from vcamseg.effects.base import Closable, Effect, GeometryEffect
+from vcamseg.effects.base import Effect
 from vcamseg.effects.refine import MaskRefiner
 from vcamseg.effects.registry import build_effect
 from vcamseg.errors import ConfigError
 from vcamseg.segmentation.result import Segmentation
 
 log = logging.getLogger(__name__)
-
-Step = Callable[[np.ndarray, Segmentation], tuple[np.ndarray, Segmentation]]
 
 
 @dataclass
@@ -30,16 +26,16 @@ class _Stage:
 
     mask: MaskConfig
     configs: list[EffectConfig]
-    effects: list[Effect | GeometryEffect]
-    fresh: list[Effect | GeometryEffect] = field(default_factory=list)
+    effects: list[Effect]
+    fresh: list[Effect] = field(default_factory=list)
 
 
 class Compositor:
-    """``apply(frame, seg)``: refine ``seg.alpha`` from the frame, then run the effects.
+    """``apply(frame, seg)``: refine the matte from the frame, then run the effects.
 
-    ``seg`` may be reused for several frames (the model slower than the camera): the matte is
-    still refined against each new frame, and the temporal smoothing advances once per new
-    segmentation.
+    ``seg`` may be given for several frames (the model slower than the camera); it is never
+    changed (the refiner and the effects derive new results from it). The matte is still
+    refined against each new frame, and the temporal smoothing advances once per model result.
 
     Live reload: `update` from the thread that calls `apply`, `stage` from any other (the daemon's
     reload): the change is then built there and switched to between two frames."""
@@ -47,8 +43,7 @@ class Compositor:
     def __init__(self, mask: MaskConfig, effects: Sequence[EffectConfig]) -> None:
         self.refiner = MaskRefiner(mask)
         self._configs: list[EffectConfig] = []
-        self.effects: list[Effect | GeometryEffect] = []
-        self._steps: list[Step] = []
+        self.effects: list[Effect] = []
         self._pending: _Stage | None = None
         self._stage_lock = threading.Lock()  # one stage() at a time (it builds outside _swap_lock)
         self._swap_lock = threading.Lock()  # guards _pending between stage() and the compositing thread
@@ -78,10 +73,14 @@ class Compositor:
         if self._pending is not None:
             self._switch_to_staged(close_in_background=True)
         if seg.shape != frame.shape[:2]:
-            seg = _resized(seg, frame.shape[:2])
-        self.refiner.refine(frame, seg)
-        for step in self._steps:
-            frame, seg = step(frame, seg)
+            # The camera changed resolution while the pipeline still holds the last result: a
+            # usable matte for those frames, not an error.
+            log.debug("segmentation %s reused for a %dx%d frame: resizing it", seg.shape, frame.shape[1],
+                      frame.shape[0])
+            seg = seg.resized(frame.shape[:2])
+        seg = self.refiner.refine(frame, seg)
+        for effect in self.effects:
+            frame, seg = effect.apply(frame, seg)
         return frame
 
     def close(self) -> None:
@@ -119,7 +118,6 @@ class Compositor:
             self.refiner.config = staged.mask
         self._configs = staged.configs
         self.effects = staged.effects
-        self._steps = [_step(e) for e in staged.effects]
         if retired and close_in_background:
             # Closing joins a decoder thread (up to 2 s): never in the frame's path.
             threading.Thread(target=_close_all, args=(retired,), name="vcamseg-close-effects", daemon=True).start()
@@ -127,7 +125,7 @@ class Compositor:
             _close_all(retired)
 
 
-def _built(config: EffectConfig, index: int) -> Effect | GeometryEffect:
+def _built(config: EffectConfig, index: int) -> Effect:
     """The effect for ``config``, entry ``index`` of the effects list: a file it cannot use (a
     background that does not decode) is a ConfigError that names the entry."""
     try:
@@ -136,53 +134,13 @@ def _built(config: EffectConfig, index: int) -> Effect | GeometryEffect:
         raise ConfigError(f"effects.{index}.{exc.message}", fix=exc.fix) from None
 
 
-def _contains(effects: list[Effect | GeometryEffect], effect: Effect | GeometryEffect) -> bool:
+def _contains(effects: list[Effect], effect: Effect) -> bool:
     return any(e is effect for e in effects)
 
 
-def _close_all(effects: Sequence[Effect | GeometryEffect]) -> None:
+def _close_all(effects: Sequence[Effect]) -> None:
     for effect in effects:
-        if isinstance(effect, Closable):
-            try:
-                effect.close()
-            except Exception as exc:  # one effect failing to close must not keep the others open
-                log.warning("closing the %s effect failed: %s", type(effect).__name__, exc)
-
-
-def _step(effect: Effect | GeometryEffect) -> Step:
-    """One calling convention for both kinds, decided once instead of per frame."""
-    if isinstance(effect, GeometryEffect):
-        return effect.transform
-    apply = effect.apply
-
-    def pixel_step(frame: np.ndarray, seg: Segmentation) -> tuple[np.ndarray, Segmentation]:
-        return apply(frame, seg), seg
-
-    return pixel_step
-
-
-def _resized(seg: Segmentation, shape: tuple[int, int]) -> Segmentation:
-    """The segmentation stretched to a new frame size: a pipeline that reuses the last result
-    while the camera changes resolution gets a usable matte for those frames, not an error."""
-    h, w = shape
-    log.debug("segmentation %s reused for a %dx%d frame: resizing it", seg.shape, w, h)
-
-    def scores() -> np.ndarray:
-        return cv2.resize(seg.scores, (w, h), interpolation=cv2.INTER_LINEAR)
-
-    def part_ids(mask: np.ndarray) -> np.ndarray:
-        ids = cv2.resize(seg.part_ids, (w, h), interpolation=cv2.INTER_NEAREST)
-        ids[~mask] = BACKGROUND
-        return ids
-
-    def people(mask: np.ndarray) -> np.ndarray:
-        assert seg.people is not None
-        labels = cv2.resize(seg.people, (w, h), interpolation=cv2.INTER_NEAREST)
-        labels[~mask] = 0
-        return labels
-
-    sx, sy = w / seg.shape[1], h / seg.shape[0]
-    poses = [type(p)(p.score, p.keypoints * np.array([sx, sy, 1.0], np.float32)) for p in seg.poses]
-    return Segmentation(shape=(h, w), threshold=seg.threshold, compute_scores=scores,
-                        compute_part_ids=part_ids if seg.has_parts else None,
-                        compute_people=people if seg.compute_people is not None else None, poses=poses)
+        try:
+            effect.close()
+        except Exception as exc:  # one effect failing to close must not keep the others open
+            log.warning("closing the %s effect failed: %s", type(effect).__name__, exc)

@@ -11,18 +11,18 @@ import numpy as np
 
 from vcamseg.config.effects import PartsConfig
 from vcamseg.config.fields import palette_colors, part_id_set
-from vcamseg.effects.base import WarnOnce
-from vcamseg.effects.blend import Blender, scale_weight
-from vcamseg.effects.buffers import Buffers
-from vcamseg.effects.palettes import part_lut, part_shade_luts, person_hue_lut, selection_lut
+from vcamseg.effects.base import EffectBase, WarnOnce
+from vcamseg.effects.kernels.blend import Blender, scale_weight
+from vcamseg.effects.kernels.buffers import Buffers
+from vcamseg.effects.kernels.palettes import part_lut, part_shade_luts, person_hue_lut, selection_lut
 from vcamseg.segmentation.result import Segmentation
 
 log = logging.getLogger(__name__)
 
 
-class PartsEffect:
+class PartsEffect(EffectBase[PartsConfig]):
     def __init__(self, config: PartsConfig) -> None:
-        self.config = config
+        super().__init__(config)
         self._palette_lut = part_lut(palette_colors(config.palette))
         self._selected = selection_lut(part_id_set(config.parts))
         self._hue_lut = person_hue_lut()
@@ -31,11 +31,11 @@ class PartsEffect:
         self._buffers = Buffers()
         self._warn = WarnOnce()
 
-    def apply(self, frame: np.ndarray, seg: Segmentation) -> np.ndarray:
+    def apply(self, frame: np.ndarray, seg: Segmentation) -> tuple[np.ndarray, Segmentation]:
         cfg = self.config
         if not seg.has_parts:
             self._warn(log, "parts effect: this segmentation has no body-part map; showing the picture unchanged")
-            return frame
+            return frame, seg
         buf = self._buffers
         h, w = frame.shape[:2]
         ids = seg.part_ids
@@ -45,7 +45,7 @@ class PartsEffect:
         # Only the box around the coloured parts (plus what the mask blur spreads) is worked on.
         x, y, box_w, box_h = cv2.boundingRect(coverage)
         if box_w == 0 or box_h == 0:
-            return frame
+            return frame, seg
         reach = cfg.mask_blur + 1 if cfg.mask_blur else 0
         x0, y0 = max(0, x - reach), max(0, y - reach)
         x1, y1 = min(w, x + box_w + reach), min(h, y + box_h + reach)
@@ -70,7 +70,7 @@ class PartsEffect:
             self._blender.over(roi, premultiplied, weight)
         else:
             self._blender.blend(colors, roi, weight, out=roi)
-        return frame
+        return frame, seg
 
     def _person_colors(self, ids: np.ndarray, people: np.ndarray) -> np.ndarray:
         """BGR colours from HSV: hue by person label, saturation and value by part id."""

@@ -12,8 +12,9 @@ import cv2
 import numpy as np
 
 from vcamseg.config.effects import PixelateConfig
-from vcamseg.effects.blend import Blender, scale_weight
-from vcamseg.effects.buffers import Buffers
+from vcamseg.effects.base import EffectBase
+from vcamseg.effects.kernels.blend import Blender, scale_weight
+from vcamseg.effects.kernels.buffers import Buffers
 from vcamseg.segmentation.result import Segmentation
 
 # A cell belongs to the person when the person covers more than ~1.5 % of it (mean matte > 4):
@@ -21,13 +22,13 @@ from vcamseg.segmentation.result import Segmentation
 _CELL_COVERAGE = 4
 
 
-class PixelateEffect:
+class PixelateEffect(EffectBase[PixelateConfig]):
     def __init__(self, config: PixelateConfig) -> None:
-        self.config = config
+        super().__init__(config)
         self._blender = Blender()
         self._buffers = Buffers()
 
-    def apply(self, frame: np.ndarray, seg: Segmentation) -> np.ndarray:
+    def apply(self, frame: np.ndarray, seg: Segmentation) -> tuple[np.ndarray, Segmentation]:
         cfg = self.config
         buf = self._buffers
         h, w = frame.shape[:2]
@@ -39,7 +40,7 @@ class PixelateEffect:
         # Only the box of cells the person touches is worked on (cell-aligned, so cells match).
         x, y, box_w, box_h = cv2.boundingRect(coverage)
         if box_w == 0 or box_h == 0:
-            return frame
+            return frame, seg
         roi = frame[y * size: min(h, (y + box_h) * size), x * size: min(w, (x + box_w) * size)]
         roi_size = roi.shape[:2]
         means = _cell_means(roi, size, (box_w, box_h), buf.get("means", (box_h, box_w, 3)))
@@ -48,7 +49,7 @@ class PixelateEffect:
         if cfg.opacity < 1.0:
             scale_weight(weight, cfg.opacity, out=weight)
         self._blender.blend(mosaic, roi, weight, out=roi)
-        return frame
+        return frame, seg
 
 
 def _cell_means(image: np.ndarray, cell_size: int, cells: tuple[int, int], dst: np.ndarray) -> np.ndarray:

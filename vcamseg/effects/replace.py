@@ -5,36 +5,40 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from vcamseg.config.effects import ReplaceConfig
-from vcamseg.effects.blend import Blender
-from vcamseg.effects.fitting import fit_to
+from vcamseg.effects.base import EffectBase
+from vcamseg.effects.kernels.blend import Blender
+from vcamseg.effects.kernels.fitting import fit_to
 from vcamseg.effects.video_source import LoopingVideo
-from vcamseg.errors import ConfigError
+from vcamseg.errors import ConfigError, InputError
+from vcamseg.io.media import read_image
 from vcamseg.segmentation.result import Segmentation
 
 
-class ReplaceEffect:
+class ReplaceEffect(EffectBase[ReplaceConfig]):
     def __init__(self, config: ReplaceConfig) -> None:
-        self.config = config
+        super().__init__(config)
         self._blender = Blender()
         self._video = _open_video(config) if config.video is not None else None
         self._image = _read_image(config.image) if config.image is not None else None
         self._prepared: np.ndarray | None = None  # image or colour at the current frame size
 
-    def apply(self, frame: np.ndarray, seg: Segmentation) -> np.ndarray:
+    @property
+    def video(self) -> LoopingVideo | None:
+        """The background video's player (``video:``), None for an image or a colour."""
+        return self._video
+
+    def apply(self, frame: np.ndarray, seg: Segmentation) -> tuple[np.ndarray, Segmentation]:
         h, w = frame.shape[:2]
-        video = self._video
-        background = video.latest((w, h)) if video is not None else self._prepared_background(h, w)
-        return self._blender.blend(frame, background, seg.alpha)
+        return self._blender.blend(frame, self.background(h, w), seg.alpha), seg
 
-    def close(self) -> None:
+    def background(self, h: int, w: int) -> np.ndarray:
+        """The background for an h x w frame: the video's frame for now, or the image or colour
+        fitted to that size (once per size: the same array for every frame of it). Never written."""
         if self._video is not None:
-            self._video.close()
-
-    def _prepared_background(self, h: int, w: int) -> np.ndarray:
+            return self._video.latest((w, h))
         if self._prepared is None or self._prepared.shape[:2] != (h, w):
             if self._image is not None:
                 self._prepared = fit_to(self._image, (w, h), self.config.fit)
@@ -45,18 +49,22 @@ class ReplaceEffect:
                 self._prepared[:] = (b, g, r)
         return self._prepared
 
+    def close(self) -> None:
+        if self._video is not None:
+            self._video.close()
+
 
 # The config checks that the files exist; whether they decode is found out here, when the effect is
 # built (the compositor names the list entry; a live reload that fails here changes nothing).
 
 
 def _read_image(path: Path) -> np.ndarray:
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
+    try:
+        return read_image(path)
+    except InputError:
         raise ConfigError(f"image: background image {str(path)!r} cannot be read as an image: use a JPEG, PNG, BMP "
                           "or WebP file that OpenCV can open (and check its permissions)",
-                          fix="point image: at a picture file")
-    return image
+                          fix="point image: at a picture file") from None
 
 
 def _open_video(config: ReplaceConfig) -> LoopingVideo:

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from vcamseg.config.fields import Fit
-from vcamseg.effects.fitting import fit_to
+from vcamseg.effects.kernels.fitting import fit_to
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,13 @@ class LoopingVideo:
             # The camera size changed: refit once here; the thread fits the next frames.
             frame = fit_to(frame if frame is not None else self._raw_first, size, self.fit)
         return frame
+
+    @property
+    def decoding(self) -> bool:
+        """Whether the decoder thread runs: from the first `latest` until `close` (or a decoder
+        that gave up)."""
+        thread = self._thread
+        return thread is not None and thread.is_alive()
 
     def close(self) -> None:
         """Stop the decoder; its thread releases the file (never released under a running read)."""

@@ -38,14 +38,17 @@ def build_segmenter(config: Config, running: SegmenterLike | None = None) -> Seg
     """THE one place a `Segmenter` is made (the pipeline's first one, in its segment thread, and
     the reloader's): for ``config.model`` and ``config.segmentation``. ``running``: the one in
     use; when it runs the same model, the new one shares its loaded model (and its backend where
-    the input size rule is the same), so a segmentation-only change costs nothing. Not prepared:
-    the caller prepares it for its frame size (``prepare``). Slow (loads, maybe converts the
-    model); raises VcamsegError when the model cannot be had."""
+    the input size rule is the same), so a segmentation-only change loads nothing. Otherwise the
+    model's files are resolved (local folder, cache, download: `resolve_model_files`) and loaded
+    (`load_model`) before the Segmenter exists. Not prepared: the caller prepares it for its frame
+    size (``prepare``). Slow; raises VcamsegError when the model cannot be had."""
+    from vcamseg.models.resolve import resolve_model_files
+    from vcamseg.segmentation.loader import load_model
     from vcamseg.segmentation.segmenter import Segmenter
 
-    if isinstance(running, Segmenter) and running.model_config == config.model:
+    if isinstance(running, Segmenter) and running.model.config == config.model:
         return running.reconfigured(config.segmentation)
-    return Segmenter(config.model, config.segmentation)
+    return Segmenter(load_model(config.model, resolve_model_files(config.model)), config.segmentation)
 
 
 def build_compositor(config: Config) -> Compositor:

@@ -74,9 +74,9 @@ class ComposeLoop(Stage):
                 continue  # no mask yet (model loading): never show an unsegmented picture
             start = time.perf_counter()
             image = frame.image.copy()  # the segmentation thread may still read the original
-            # shared(): the compositor refines the matte in place; the posted mask must stay as it
-            # was for the next frames that reuse it.
-            out = self.compositor.apply(image, latest.seg.shared())
+            # The same (immutable) Segmentation may serve several frames: the compositor returns
+            # new results instead of changing it.
+            out = self.compositor.apply(image, latest.seg)
             if out.shape[0] != ctx.height or out.shape[1] != ctx.width:
                 out = cv2.resize(out, (ctx.width, ctx.height), interpolation=cv2.INTER_LINEAR)
             ctx.stats.composited((time.perf_counter() - start) * 1000.0)

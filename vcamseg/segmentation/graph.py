@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from vcamseg.errors import ModelError
-from vcamseg.models.files import model_digest
 from vcamseg.models.tfjs import TfjsGraphModel, read_model_json, read_weights, to_graph_def
 from vcamseg.segmentation.dilation import rewrite_dilations
 
@@ -25,6 +24,7 @@ OUTPUTS = (
     "displacement_fwd",
     "displacement_bwd",
 )
+OUTPUT_INDEX = {name: i for i, name in enumerate(OUTPUTS)}
 _OUTPUT_SUFFIX = {
     "float_segments": "segments",
     "float_part_heatmaps": "part_heatmaps",
@@ -39,7 +39,7 @@ _OUTPUT_SUFFIX = {
 IMAGENET_MEAN_RGB = (123.15, 115.90, 103.06)
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: it holds a TensorFlow function
 class BodyPixGraph:
     """The loaded graph: ``function(image[1,H,W,3] float32) -> tuple of OUTPUTS``.
 
@@ -67,8 +67,10 @@ class BodyPixGraph:
         return self._for_conversion
 
 
-def load_graph(model_json: Path, architecture: str, output_stride: int) -> BodyPixGraph:
-    """Read the tfjs files and wrap them as a TensorFlow function with a dynamic input size."""
+def load_graph(model_json: Path, architecture: str, output_stride: int, *, digest: str) -> BodyPixGraph:
+    """Read the tfjs files and wrap them as a TensorFlow function with a dynamic input size.
+    ``digest`` is the files' `model_digest` (`ModelFiles.digest`: the loading step computed it
+    while verifying them), the key of the graph's cached conversions."""
     import tensorflow as tf
 
     model = read_model_json(model_json)
@@ -93,8 +95,7 @@ def load_graph(model_json: Path, architecture: str, output_stride: int) -> BodyP
             f"{model_json} has output stride {actual}, but the config says {output_stride}",
             fix=f"set model.output_stride: {actual} or use the model-stride{output_stride}.json file",
         )
-    return BodyPixGraph(model_json, architecture, output_stride, function, model_digest(model_json),
-                        published if dilated else None)
+    return BodyPixGraph(model_json, architecture, output_stride, function, digest, published if dilated else None)
 
 
 def _concrete_function(model_json: Path, graph_def: Any, model: TfjsGraphModel | None = None) -> Any:

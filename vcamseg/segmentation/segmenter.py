@@ -1,38 +1,35 @@
-"""The segmenter: frame in, `Segmentation` out. Loads the model once; runs preprocessing, the
-backend and the BodyPix decoding."""
+"""The segmenter: frame in, `Segmentation` out. Runs preprocessing, the backend (and the selfie
+model beside it) and the BodyPix decoding on a model loaded before (`segmentation.loader`)."""
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from vcamseg import paths
 from vcamseg.body import PART_NAMES
 from vcamseg.config.model import ModelConfig
 from vcamseg.config.segmentation import SegmentationConfig
 from vcamseg.errors import InputError, ModelError
 from vcamseg.imaging import shrink
-from vcamseg.models.files import selfie_kind_for, selfie_kinds_for
-from vcamseg.models.selfie import fetch_selfie
+from vcamseg.models.files import selfie_kind_for
 from vcamseg.segmentation.backends import Backend, create_backend
 from vcamseg.segmentation.backends.base import gpu_names
 from vcamseg.segmentation.backends.tflite import TFLiteBackend
-from vcamseg.segmentation.decode import instances, person
-from vcamseg.segmentation.decode.poses import decode_poses
+from vcamseg.segmentation.decode import decode
 from vcamseg.segmentation.geometry import Geometry
-from vcamseg.segmentation.graph import IMAGENET_MEAN_RGB, OUTPUTS, BodyPixGraph, load_graph, model_failure
+from vcamseg.segmentation.graph import IMAGENET_MEAN_RGB, OUTPUT_INDEX, BodyPixGraph, model_failure
+from vcamseg.segmentation.loader import LoadedModel
 from vcamseg.segmentation.quantize import Int8Calibrator, cached_int8
-from vcamseg.segmentation.result import Pose, Segmentation
-from vcamseg.segmentation.selfie import SelfieModel, blend
+from vcamseg.segmentation.result import Segmentation
 
 log = logging.getLogger(__name__)
 
-_OUT = {name: i for i, name in enumerate(OUTPUTS)}
+_OUT = OUTPUT_INDEX
 # Channel permutation that swaps left and right parts (for flip averaging).
 _MIRROR_PARTS = np.array(
     [PART_NAMES.index(n.replace("left_", "\0").replace("right_", "left_").replace("\0", "right_")) for n in PART_NAMES]
@@ -46,7 +43,6 @@ class Timings:
     preprocess: float = 0.0
     model: float = 0.0  # BodyPix and, with model.selfie on, the selfie model
     decode: float = 0.0
-    extra: dict[str, float] = field(default_factory=dict)
 
     @property
     def total(self) -> float:
@@ -54,32 +50,23 @@ class Timings:
 
 
 class Segmenter:
-    """Runs one BodyPix variant on frames (BGR uint8, H x W x 3), and the MediaPipe selfie model
-    beside it when ``model.selfie`` is on."""
+    """Runs one loaded BodyPix variant on frames (BGR uint8, H x W x 3), and the MediaPipe selfie
+    model beside it when ``model.selfie`` is on.
+
+    ``backend`` (tests, benchmarks) replaces the one chosen at the first frame; ``calibrator`` is
+    a running int8 calibration handed on by `reconfigured`. One thread at a time may call
+    `prepare`, `infer` and `segment` (the pipeline's segmentation thread)."""
 
     def __init__(
         self,
-        model: ModelConfig,
+        model: LoadedModel,
         segmentation: SegmentationConfig,
-        model_json: Path | None = None,
         *,
         backend: Backend | None = None,
-        graph: BodyPixGraph | None = None,
         calibrator: Int8Calibrator | None = None,
-        selfie_models: dict[str, SelfieModel] | None = None,
     ) -> None:
-        self.model_config = model
+        self.model = model
         self.config = segmentation
-        self.cache_dir = (model.cache_dir or paths.cache_dir()).expanduser()
-        if graph is None:
-            if model_json is None:
-                from vcamseg.models.store import resolve_model
-
-                model_json = resolve_model(model)
-            path = model_json
-            graph = load_graph(path, model.architecture, model.output_stride)
-        self.graph = graph
-        self.selfie_models = selfie_models if selfie_models is not None else load_selfie_models(model)
         self._backend = backend
         self._calibrator = calibrator
         self.timings = Timings()
@@ -99,9 +86,8 @@ class Segmenter:
         a live threshold or decoding change costs nothing."""
         same_input = (segmentation.internal_resolution, segmentation.auto_size_px) == (
             self.config.internal_resolution, self.config.auto_size_px)
-        return Segmenter(self.model_config, segmentation, graph=self.graph,
-                         backend=self._backend if same_input else None,
-                         calibrator=self._calibrator if same_input else None, selfie_models=self.selfie_models)
+        return Segmenter(self.model, segmentation, backend=self._backend if same_input else None,
+                         calibrator=self._calibrator if same_input else None)
 
     @property
     def device(self) -> str:
@@ -109,38 +95,39 @@ class Segmenter:
 
     def geometry(self, frame_h: int, frame_w: int) -> Geometry:
         scale = self.config.scale_for(frame_h, frame_w)
-        return Geometry.for_frame(frame_h, frame_w, scale, self.graph.output_stride)
+        return Geometry.for_frame(frame_h, frame_w, scale, self.model.graph.output_stride)
 
-    def prepare(self, frame_h: int, frame_w: int) -> Backend:
-        """Pick/warm the backend for frames of this size (done by the first segment() otherwise)."""
-        geom = self.geometry(frame_h, frame_w)
-        if self._backend is None:
-            self._backend = _started_backend(self.graph, self.model_config, (geom.input_h, geom.input_w),
-                                             self.cache_dir)
-            self._start_int8()
-            log.info(
-                "inference device: %s (%s, stride %d, input %dx%d for %dx%d frames)",
-                self._backend.device,
-                self.graph.path.name,
-                self.graph.output_stride,
-                geom.input_w,
-                geom.input_h,
-                frame_w,
-                frame_h,
-            )
-        return self._backend
-
-    def _start_int8(self) -> None:
-        """On the CPU, int8 when configured: from the cache, else calibrated on this stream."""
-        backend, cfg = self._backend, self.model_config
-        wanted = cfg.precision == "int8" or (cfg.precision == "auto" and not gpu_names())
-        if not wanted or getattr(backend, "name", "") != "tflite" or getattr(backend, "precision", "") != "float":
+    def prepare(self, frame_h: int, frame_w: int) -> None:
+        """Pick and warm the backend for frames of this size (done by the first segment() otherwise):
+        a model that cannot run here fails now, as a ModelError, not in the first frame."""
+        if self._backend is not None:
             return
-        cached = cached_int8(self.graph, self.cache_dir)
+        geom = self.geometry(frame_h, frame_w)
+        graph = self.model.graph
+        self._backend = _started_backend(graph, self.model.config, (geom.input_h, geom.input_w), self.model.cache_dir)
+        self._start_int8(self._backend)
+        log.info(
+            "inference device: %s (%s, stride %d, input %dx%d for %dx%d frames)",
+            self._backend.device,
+            graph.path.name,
+            graph.output_stride,
+            geom.input_w,
+            geom.input_h,
+            frame_w,
+            frame_h,
+        )
+
+    def _start_int8(self, backend: Backend) -> None:
+        """On the CPU, int8 when configured: from the cache, else calibrated on this stream."""
+        cfg, graph, cache_dir = self.model.config, self.model.graph, self.model.cache_dir
+        wanted = cfg.precision == "int8" or (cfg.precision == "auto" and not gpu_names())
+        if not wanted or backend.name != "tflite" or backend.precision != "float":
+            return
+        cached = cached_int8(graph, cache_dir)
         if cached is not None:
-            self._backend = TFLiteBackend(self.graph, cfg.threads, self.cache_dir, model=cached, precision="int8")
+            self._backend = TFLiteBackend(graph, cfg.threads, cache_dir, model=cached, precision="int8")
         else:
-            self._calibrator = Int8Calibrator(self.graph, cfg.threads, self.cache_dir)
+            self._calibrator = Int8Calibrator(graph, cfg.threads, cache_dir)
             log.info("int8: calibrating on the first frames of this stream (float until then)")
 
     def preprocess(self, frame: np.ndarray, geom: Geometry) -> np.ndarray:
@@ -151,7 +138,7 @@ class Segmenter:
             self._input = np.empty(shape, np.float32)
         out = self._input[0]
         out[...] = cv2.cvtColor(small, cv2.COLOR_BGR2RGB)
-        if self.graph.architecture == "ResNet50":
+        if self.model.graph.architecture == "ResNet50":
             out -= np.asarray(IMAGENET_MEAN_RGB, np.float32)
         else:
             out *= np.float32(1.0 / 127.5)
@@ -162,7 +149,8 @@ class Segmenter:
         """Model outputs (batch dimension dropped) for one frame."""
         _check_frame(frame)
         h, w = frame.shape[:2]
-        backend = self.prepare(h, w)
+        self.prepare(h, w)
+        backend = self.backend
         geom = self.geometry(h, w)
         t0 = time.perf_counter()
         image = self.preprocess(frame, geom)
@@ -197,10 +185,11 @@ class Segmenter:
         """The selfie model's person scores for the frame infer() has just prepared, from its copy at
         the model input size (the frame is not shrunk twice); None with model.selfie off. Counted
         as model time."""
-        if not self.selfie_models:
+        if not self.model.selfie:
             return None
+        assert self._resized is not None
         t0 = time.perf_counter()
-        scores = self.selfie_models[selfie_kind_for(self.model_config.selfie, frame_h, frame_w)].scores(self._resized)
+        scores = self.model.selfie[selfie_kind_for(self.model.config.selfie, frame_h, frame_w)].scores(self._resized)
         self.timings.model += (time.perf_counter() - t0) * 1000
         return scores
 
@@ -212,71 +201,13 @@ class Segmenter:
         return backend
 
     def segment(self, frame: np.ndarray) -> Segmentation:
-        geom, out = self.infer(frame)
+        """The frame's `Segmentation` (its full-size arrays computed when first asked for)."""
+        geom, outputs = self.infer(frame)
         selfie_scores = self._selfie_scores(geom.frame_h, geom.frame_w)
         t0 = time.perf_counter()
-        cfg = self.config
-        seg_logits = out[_OUT["segments"]][:, :, 0]
-        part_logits = out[_OUT["part_heatmaps"]]
-        poses: list[Pose] = []
-        people_fn = None
-        if cfg.multi_person:
-            decoded = decode_poses(
-                out[_OUT["heatmaps"]],
-                out[_OUT["short_offsets"]],
-                out[_OUT["displacement_fwd"]],
-                out[_OUT["displacement_bwd"]],
-                geom.stride,
-                cfg.max_detections,
-                cfg.score_threshold,
-                cfg.nms_radius,
-            )
-            kept = [kp for score, kp in decoded if score >= cfg.score_threshold]
-            labels = instances.assign_people(
-                out[_OUT["long_offsets"]], kept, geom, cfg.refine_steps, cfg.min_keypoint_score
-            )
-            for score, kp in [(s, k) for s, k in decoded if s >= cfg.score_threshold]:
-                frame_kp = kp.copy()
-                frame_kp[:, :2] = geom.input_points_to_frame(kp[:, :2])
-                poses.append(Pose(score, frame_kp))
-
-            def people_fn(mask: np.ndarray, labels: np.ndarray = labels) -> np.ndarray:
-                return instances.people_map(labels, geom, mask)
-
-        def small_scores() -> np.ndarray:
-            scores = person.input_scores(seg_logits, geom)
-            return scores if selfie_scores is None else blend(scores, selfie_scores, cfg.selfie_weight)
-
-        def full_scores() -> np.ndarray:
-            return geom.input_to_frame(unflipped.input_scores)
-
-        seg = unflipped = Segmentation(
-            shape=(geom.frame_h, geom.frame_w),
-            threshold=cfg.threshold,
-            compute_scores=full_scores,
-            compute_input_scores=small_scores,
-            compute_part_ids=lambda mask: person.part_ids(part_logits, geom, mask),
-            compute_people=people_fn,
-            poses=poses,
-        )
-        if cfg.flip_horizontal:
-            seg = seg.flipped()
+        seg = decode(outputs, geom, self.config, selfie_scores)
         self.timings.decode = (time.perf_counter() - t0) * 1000
         return seg
-
-
-def load_selfie_models(model: ModelConfig) -> dict[str, SelfieModel]:
-    """The selfie model(s) ``model.selfie`` may run ({} when off): both files for ``auto``, which
-    picks one by the frame's shape (250 kB each, loaded in milliseconds)."""
-    loaded = {}
-    for kind in selfie_kinds_for(model.selfie):
-        try:
-            # One thread: the model is small enough that a second one costs more CPU (pool wake-ups)
-            # than it saves (3.9 vs 5.4 ms CPU per streamed frame, 144x256).
-            loaded[kind] = SelfieModel(fetch_selfie(kind, model).path, threads=1)
-        except ModelError as exc:
-            raise type(exc)(exc.message, fix=f"{exc.fix}; or set model.selfie: off to run BodyPix alone") from None
-    return loaded
 
 
 def _started_backend(graph: BodyPixGraph, model: ModelConfig, shape: tuple[int, int], cache_dir: Path) -> Backend:

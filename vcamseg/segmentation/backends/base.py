@@ -1,15 +1,16 @@
-"""The backend contract and the choice between TensorFlow and TFLite.
+"""The backend contract (`Backend`) and the choice between TensorFlow and TFLite (`create_backend`).
 
-Backends do not inherit from `Backend` (it documents the contract, as pyvirtualcam's does): they
-run ``image[1,H,W,3] float32 -> tuple of the eight BodyPix outputs`` (graph.OUTPUTS order, NHWC
-float32) and say which device really runs them.
+Backends do not inherit from `Backend`: it documents what the segmenter relies on, as
+pyvirtualcam's ``Backend`` does, and a type checker holds every implementation (and a test's
+fake) to it.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from typing import Protocol
+from pathlib import Path
+from typing import Literal, Protocol
 
 import numpy as np
 
@@ -18,12 +19,41 @@ from vcamseg.segmentation.graph import BodyPixGraph
 
 log = logging.getLogger(__name__)
 
+Precision = Literal["float", "int8"]
+
 
 class Backend(Protocol):
-    name: str  # "tensorflow" | "tflite"
-    device: str  # e.g. "CPU (TFLite XNNPACK, 2 threads)", "GPU:0 (NVIDIA H100)"
+    """Runs one BodyPix graph on one device.
 
-    def run(self, image: np.ndarray) -> tuple[np.ndarray, ...]: ...
+    Duties of an implementation:
+
+    * it is ready when constructed: the constructor loads (or converts) the model and raises
+      `ModelError`, naming the fix, when it cannot; a kernel the machine lacks may still fail in
+      the first `run`, which the segmenter runs once at the frames' size before any frame needs it;
+    * ``run`` is called from one thread at a time (the segmentation thread), with inputs of any
+      size ``k * stride + 1``; it may keep per-size state (TFLite re-allocates its tensors when
+      the size changes) and reuse output buffers only until its next call;
+    * it holds nothing that needs closing: dropping the last reference frees it (a live model
+      change simply replaces the segmenter).
+    """
+
+    name: str
+    """``"tensorflow"`` or ``"tflite"``: what ``model.backend`` calls it."""
+
+    device: str
+    """Where the outputs really come from, for the log and ``vcamseg status``: e.g.
+    ``"CPU (TFLite XNNPACK float, 2 threads)"``, ``"GPU:0 (TensorFlow)"``."""
+
+    precision: Precision
+    """``"float"``, or ``"int8"`` for a quantised model (TFLite only). The segmenter starts an int8
+    calibration on a float TFLite backend when int8 inference is wanted."""
+
+    def run(self, image: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The eight BodyPix outputs (graph.OUTPUTS order, NHWC float32, batch of 1) for
+        ``image`` [1, H, W, 3] float32, already normalised for the architecture. Raises what the
+        runtime raises (TensorFlow's OpError, LiteRT's RuntimeError): the caller turns a failure
+        at start into a ModelError (graph.model_failure)."""
+        ...
 
 
 def gpu_names() -> list[str]:
@@ -32,7 +62,7 @@ def gpu_names() -> list[str]:
     return [d.name for d in tf.config.list_physical_devices("GPU")]
 
 
-def create_backend(graph: BodyPixGraph, cfg: ModelConfig, probe_shape: tuple[int, int], cache_dir) -> Backend:
+def create_backend(graph: BodyPixGraph, cfg: ModelConfig, probe_shape: tuple[int, int], cache_dir: Path) -> Backend:
     """``auto``: TensorFlow when a GPU is visible; on the CPU, TFLite when int8 inference is wanted,
     else time both at the input size the frames will have and keep the faster (TFLite/XNNPACK
     usually wins by 1.3-2.6x)."""

@@ -25,7 +25,10 @@ def _set_threads(threads: int) -> None:
 
 
 class TensorFlowBackend:
+    """`Backend` on TensorFlow: the graph function, on the GPU when TensorFlow sees one."""
+
     name = "tensorflow"
+    precision = "float"
 
     def __init__(self, graph: BodyPixGraph, threads: int = 0) -> None:
         import tensorflow as tf

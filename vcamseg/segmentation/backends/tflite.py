@@ -7,13 +7,16 @@ import logging
 import os
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from vcamseg.atomic import replace_file
 from vcamseg.errors import ModelError
 from vcamseg.segmentation.graph import BodyPixGraph
+
+if TYPE_CHECKING:
+    from vcamseg.segmentation.backends.base import Precision
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +33,7 @@ def open_interpreter(model: Path | bytes, threads: int) -> Any:
     return Interpreter(**source, num_threads=threads)
 
 
-def cache_path(graph: BodyPixGraph, cache_dir: Path, precision: str = "float") -> Path:
+def cache_path(graph: BodyPixGraph, cache_dir: Path, precision: Precision = "float") -> Path:
     """Where the conversion of ``graph`` lives: keyed by the model files' sha256 and the converter."""
     import tensorflow as tf
 
@@ -91,10 +94,13 @@ def write_cache(target: Path, content: bytes) -> bool:
 
 
 class TFLiteBackend:
+    """`Backend` on LiteRT (XNNPACK, CPU): the graph's TFLite conversion, or ``model`` when given
+    (an int8 conversion, with ``precision="int8"``)."""
+
     name = "tflite"
 
     def __init__(self, graph: BodyPixGraph, threads: int, cache_dir: Path, model: Path | bytes | None = None,
-                 precision: str = "float") -> None:
+                 precision: Precision = "float") -> None:
         if model is None:
             model = convert(graph, cache_dir)
         self.precision = precision

@@ -25,12 +25,16 @@ class MotionAwareSmoother:
         self._gray: np.ndarray | None = None
         self._lut_key: tuple[float, float] | None = None
         self._lut = np.zeros(256, np.uint8)
-        self.last_weight: np.ndarray | None = None  # for inspection: new-score weight, uint8 0..255
+
+    @property
+    def state(self) -> np.ndarray | None:
+        """The smoothed scores (float32 0..1, working resolution) as of the last `update`, None
+        before the first or after `reset`. The smoother's own array: read it, do not change it."""
+        return self._state
 
     def reset(self) -> None:
         self._state = None
         self._gray = None
-        self.last_weight = None
 
     def update(self, scores: np.ndarray, gray: np.ndarray, strength: float, motion_threshold: float,
                spread: int) -> np.ndarray:
@@ -44,7 +48,6 @@ class MotionAwareSmoother:
         if strength <= 0.0 or self._state is None or self._state.shape != scores.shape:
             self._state = scores.copy()
             self._gray = gray.copy()
-            self.last_weight = None
             return self._state
         assert self._gray is not None
         motion = cv2.absdiff(gray, self._gray)
@@ -53,7 +56,6 @@ class MotionAwareSmoother:
             motion = cv2.dilate(motion, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
             motion = cv2.blur(motion, (k, k))
         weight = cv2.LUT(motion, self._weight_lut(strength, motion_threshold))
-        self.last_weight = weight
         # state += w * (scores - state), w in 0..1 (from the uint8 table).
         delta = cv2.subtract(scores, self._state)
         self._state += cv2.multiply(delta, weight, scale=1.0 / 255.0, dtype=cv2.CV_32F)

@@ -1,5 +1,5 @@
-"""Mask refinement shared by all effects: from the model's person scores to the soft matte
-(``Segmentation.alpha``, uint8 0..255) the effects composite with.
+"""The mask refiner: from the model's person scores to the soft matte (``Segmentation.alpha``,
+uint8 0..255) the effects composite with; it returns ``seg.with_alpha(matte)``.
 
 Three resolutions:
 
@@ -20,9 +20,9 @@ import cv2
 import numpy as np
 
 from vcamseg.config.mask import MaskConfig
-from vcamseg.effects.buffers import Buffers
-from vcamseg.effects.edges import GuidedFilter
-from vcamseg.effects.temporal import MotionAwareSmoother
+from vcamseg.effects.kernels.buffers import Buffers
+from vcamseg.effects.refine.edges import GuidedFilter
+from vcamseg.effects.refine.temporal import MotionAwareSmoother
 from vcamseg.imaging import shrink
 from vcamseg.segmentation.result import Segmentation
 
@@ -31,7 +31,9 @@ MATTE_MAX_SIDE = 960
 
 
 class MaskRefiner:
-    """Turns ``seg.scores`` into ``seg.alpha`` for one stream of frames (keeps temporal state)."""
+    """Turns ``seg.scores`` into a matte for one stream of frames (keeps temporal state).
+
+    ``config`` may be replaced between two frames (live reload): the temporal state is kept."""
 
     def __init__(self, config: MaskConfig) -> None:
         self.config = config
@@ -39,17 +41,21 @@ class MaskRefiner:
         self.guided = GuidedFilter()
         self._buffers = Buffers()
         self._geometry: tuple[int, int, int, int] | None = None  # frame h, w, work h, w
-        self._last_seg: Segmentation | None = None
+        self._last_result: int | None = None  # Segmentation.result_id the state last advanced on
         self._smoothed: np.ndarray | None = None
 
     def reset(self) -> None:
         """Forget the temporal state (done automatically when the frame size changes)."""
         self.smoother.reset()
-        self._last_seg = None
+        self._last_result = None
         self._smoothed = None
 
-    def refine(self, frame: np.ndarray, seg: Segmentation) -> np.ndarray:
-        """Set and return ``seg.alpha`` for ``frame`` (BGR uint8, the size of ``seg``)."""
+    def refine(self, frame: np.ndarray, seg: Segmentation) -> Segmentation:
+        """``seg`` with the matte for ``frame`` (BGR uint8, the size of ``seg``) as its alpha.
+
+        ``seg`` may come again with the next frames (the model slower than the camera): the matte
+        is still refined against each new frame, while the temporal smoothing advances once per
+        model result (``seg.result_id``)."""
         cfg = self.config
         buf = self._buffers
         h, w = frame.shape[:2]
@@ -67,18 +73,17 @@ class MaskRefiner:
         small_bgr = shrink(matte_image, work, dst=buf.get("bgr_small", (work_h, work_w, 3)))
         gray_small = cv2.cvtColor(small_bgr, cv2.COLOR_BGR2GRAY, dst=buf.get("gray_small", (work_h, work_w)))
 
-        # A result reused for several frames (pipeline.segment_every_n_frames) shares its base:
+        # A result reused for several frames (pipeline.segment_every_n_frames) keeps its result_id:
         # the temporal state advances once per model result, not once per frame.
-        source = seg.base or seg
-        if source is not self._last_seg or self._smoothed is None:
+        if seg.result_id != self._last_result or self._smoothed is None:
             scores = seg.scores_at(work)
             probability = np.multiply(scores, np.float32(1.0 / 255.0), dtype=np.float32)
             spread = max(1, round(max(work) / 32))  # about one BodyPix output cell
             self._smoothed = self.smoother.update(probability, gray_small, cfg.temporal_smoothing,
                                                   cfg.motion_threshold, spread)
-            self._last_seg = source
+            self._last_result = seg.result_id
         matte = self._matte(matte_image, small_bgr, gray_small, self._smoothed, seg.threshold)
-        # A new array every frame: seg.alpha belongs to the segmentation and outlives this call.
+        # A new array every frame: the alpha belongs to the returned segmentation and outlives this call.
         alpha = matte if matte.shape == (h, w) else cv2.resize(matte, (w, h), interpolation=cv2.INTER_LINEAR)
         if cfg.dilate_px:
             alpha = cv2.dilate(alpha, _disk(cfg.dilate_px), dst=alpha)
@@ -87,8 +92,7 @@ class MaskRefiner:
         if cfg.feather_px:
             k = 2 * cfg.feather_px + 1
             alpha = cv2.blur(alpha, (k, k), dst=alpha)
-        seg.alpha = alpha
-        return alpha
+        return seg.with_alpha(alpha)
 
     def _matte(self, image: np.ndarray, small_bgr: np.ndarray, gray_small: np.ndarray, probability: np.ndarray,
                threshold: float) -> np.ndarray:

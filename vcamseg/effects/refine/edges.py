@@ -15,7 +15,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from vcamseg.effects.buffers import Buffers
+from vcamseg.effects.kernels.buffers import Buffers
 
 
 class GuidedFilter:
