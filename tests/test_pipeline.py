@@ -21,8 +21,9 @@ from vcamseg.io.sinks import NullSink
 from vcamseg.io.sources import SourceError
 from vcamseg.io.sources.base import check_frame
 from vcamseg.io.sources.pattern import TestPatternSource
-from vcamseg.pipeline import Pipeline, build_pipeline
+from vcamseg.pipeline import Pipeline, build_pipeline, settings_from
 from vcamseg.pipeline.frames import Frame, Slot
+from vcamseg.pipeline.report import log_line
 from vcamseg.segmentation.result import Segmentation
 from vcamseg.segmentation.segmenter import Segmenter
 
@@ -195,7 +196,7 @@ class FlakyCamera:
 
 def _pipeline(cfg: Config, source: object, sink: object, segmenter: Segmenter, rec: Recorder,
               compositor: object | None = None, **kw: object) -> Pipeline:
-    return Pipeline(cfg, source, lambda: sink, size=(sink.width, sink.height), fps=sink.fps,  # type: ignore[attr-defined]
+    return Pipeline(settings_from(cfg), source, lambda: sink, size=(sink.width, sink.height), fps=sink.fps,  # type: ignore[attr-defined]
                     compositor=compositor or GreenScreen(), segmenter=segmenter, on_frame_sent=rec, **kw)
 
 
@@ -402,7 +403,7 @@ def test_stats_snapshot_is_json(segmenter: Segmenter) -> None:
     assert snap["frames"]["out"] == 5 and snap["frames"]["in"] == 5
     assert snap["state"]["source"] == "ended" and snap["state"]["readers"] == "n/a"
     assert set(snap["ms"]) >= {"segment_mean", "composite_mean", "latency_p50", "latency_p95", "cpu_per_frame"}
-    assert "5 frames" in pipeline.stats.log_line()
+    assert "5 frames" in log_line(pipeline.stats.snapshot())
 
 
 def test_opencv_threads_at_start_and_live(segmenter: Segmenter) -> None:
@@ -416,7 +417,8 @@ def test_opencv_threads_at_start_and_live(segmenter: Segmenter) -> None:
     try:
         pipeline.start()
         assert cv2.getNumThreads() == 1
-        pipeline.set_pipeline_config(cfg.pipeline.model_copy(update={"opencv_threads": 0}))
+        cfg.pipeline.opencv_threads = 0
+        pipeline.set_settings(settings_from(cfg))
         assert cv2.getNumThreads() == default
         assert pipeline.wait(20)
     finally:

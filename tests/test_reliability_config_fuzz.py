@@ -27,7 +27,7 @@ from tests.daemon_process import FAST, DaemonProcess, log_lines
 from vcamseg.config import Config
 from vcamseg.config.effects import effect_config_class
 from vcamseg.errors import ConfigError, one_line
-from vcamseg.service.config_source import ConfigSource
+from vcamseg.service.config_file import ConfigFile
 
 pytestmark = pytest.mark.slow
 
@@ -259,10 +259,10 @@ def daemon(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Iterator
         yield running
 
 
-def _source_of(daemon: DaemonProcess) -> ConfigSource:
+def _source_of(daemon: DaemonProcess) -> ConfigFile:
     """Exactly how the daemon reads its file: the same command line on top."""
     overrides = [item for item in FAST if item != "--set"] + [f"service.control_socket_path={daemon.socket}"]
-    return ConfigSource(daemon.config, overrides, source="test", output="null", required=True)
+    return ConfigFile(daemon.config, overrides, source="test", output="null", required=True)
 
 
 @pytest.fixture(scope="module")

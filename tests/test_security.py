@@ -25,7 +25,7 @@ from vcamseg.errors import ConfigError, DownloadError
 from vcamseg.models import store, transport
 from vcamseg.models.catalogue import OFFICIAL_BASE_URL, PINNED, all_variants
 from vcamseg.service.client import socket_path_for
-from vcamseg.service.config_source import ConfigSource
+from vcamseg.service.config_file import ConfigFile
 from vcamseg.service.install import DEFAULT_WRITABLE, render_unit
 
 REPO = Path(__file__).resolve().parents[1]
@@ -125,7 +125,7 @@ def test_python_tags_are_a_clear_config_error_and_never_run(document: str, tmp_p
     assert "fix: remove the tag" in str(error.value)
     # Every other reader of the file: the daemon's, the one `set --save` edits with, the client's.
     with pytest.raises(ConfigError):
-        ConfigSource(config, required=True).load(config.read_text())
+        ConfigFile(config, required=True).load(config.read_text())
     if document.startswith("model: "):
         save_overrides(config, ["segmentation.threshold=0.6"])  # kept as text, not constructed
         assert "!!python/object/apply:os.system" in config.read_text()
@@ -143,7 +143,7 @@ def picture(data_dir: Path) -> bytes:
 
 def background_of(config: Path, *, daemon_view: bool = False) -> Path:
     """The first effect's background as `vcamseg config check` reads the file, or as the daemon does."""
-    loaded = ConfigSource(config, required=True).load(config.read_text()).config if daemon_view else \
+    loaded = ConfigFile(config, required=True).load(config.read_text()).config if daemon_view else \
         load_config(config)
     return loaded.effects[0].image  # type: ignore[union-attr]
 

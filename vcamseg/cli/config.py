@@ -33,10 +33,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _check(args: argparse.Namespace) -> int:
     config = load_config(args.file, args.overrides)
     # Loading checks that background files exist; building the effects once decodes them.
-    from vcamseg.effects.compositor import Compositor
+    from vcamseg.pipeline.builder import build_compositor
 
     try:
-        Compositor(config.mask, config.effects).close()
+        build_compositor(config).close()
     except ConfigError as exc:
         raise ConfigError(f"{args.file}: {exc.message}", fix=exc.fix) from None
     print(f"{args.file}: OK")

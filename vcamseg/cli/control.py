@@ -1,7 +1,8 @@
 """``vcamseg status`` and ``vcamseg set``: talk to the running daemon over its control socket.
 
 ``status``: frame rate, drops, source / output / idle state, inference device, uptime, the config
-file and the last reload's result (``--json``: everything, with the effective config).
+file, the last reload's result and what waits for a restart (``--json``: everything, with the
+effective config).
 ``set KEY=VALUE ...``: change the running configuration, checked exactly like the file (nothing
 changes if one value is invalid); until the file changes next, or ``--save`` writes the keys into
 it, keeping its comments and layout.
@@ -14,6 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from vcamseg.pipeline.report import status_lines
 from vcamseg.service.client import request, socket_path_for
 
 
@@ -51,32 +53,23 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def format_status(status: dict[str, Any]) -> str:
+    """`vcamseg status`: the daemon's lines around the pipeline's (`vcamseg.pipeline.report`)."""
     head = f"vcamseg {status['version']}, pid {status['pid']}, up {status['uptime_s']:.0f} s"
     pipe = status["pipeline"]
     if pipe is None:
         return f"{head}\n  state:      starting (opening the source)"
-    state, frames, ms = pipe["state"], pipe["frames"], pipe["ms"]
     last = status["last_reload"]
-
-    def num(value: float | None) -> str:
-        return "-" if value is None else f"{value:.1f}"
-
     lines = [
         head,
-        f"  state:      {'idle (nobody reads the camera)' if status['idle'] else 'active'}; "
-        f"source {state['source']}, output {state['sink']}, readers {state['readers']}",
-        f"  source:     {pipe['source'] or '-'}",
-        f"  output:     {pipe['sink'] or '-'}",
-        f"  inference:  {pipe['inference_device']}",
-        f"  frames:     {pipe['fps']['now']:.1f} fps now, {frames['out']} sent, {frames['dropped']} dropped, "
-        f"{frames['repeated']} repeated",
-        f"  timings:    segment {num(ms['segment_mean'])} ms, composite {num(ms['composite_mean'])} ms, latency p50 "
-        f"{num(ms['latency_p50'])} / p95 {num(ms['latency_p95'])} ms, CPU {num(ms['cpu_per_frame'])} ms/frame",
+        *status_lines(pipe, status["idle"]),
         f"  config:     {status['config_file']}{'' if status['config_file_exists'] else ' (not there: defaults)'}",
         f"  last reload: {last['at']} ({last['trigger']}) {'ok' if last['ok'] else 'FAILED'}: {last['message']}",
     ]
     if status["runtime_changes"]:
         lines.append(f"  unsaved:    {', '.join(status['runtime_changes'])} (until the file changes; set --save)")
+    if status.get("config_pending"):
+        lines.append(f"  pending:    {', '.join(status['config_pending'])} (written, not running yet: on restart, "
+                     "or once the model is ready)")
     return "\n".join(lines)
 
 

@@ -20,14 +20,14 @@ from vcamseg.config import Config
 from vcamseg.config.effects import EFFECT_CONFIGS, EffectConfig, effect_config_class
 from vcamseg.errors import ConfigError
 from vcamseg.io.sources import source_kind
-from vcamseg.pipeline import Pipeline, build_pipeline
+from vcamseg.pipeline.builder import build_pipeline
 from vcamseg.pipeline.frames import Frame
+from vcamseg.pipeline.pipeline import Pipeline
+from vcamseg.pipeline.send import SendKind
 
-# Effect config fields that take a background, by kind of file, most specific first; an effect
-# takes one background source, so setting one clears the others.
-IMAGE_FIELDS = ("image", "background", "path", "file")
-VIDEO_FIELDS = ("video", "background", "path", "file")
-SOURCE_FIELDS = ("image", "video", "color", "background", "path", "file")
+# The effect fields that take a background (only `replace` has them): an effect takes one, so
+# setting one clears the others.
+SOURCE_FIELDS = ("image", "video", "color")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -45,8 +45,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _background_field(cls: type[EffectConfig], background: Path) -> str | None:
-    fields = IMAGE_FIELDS if source_kind(str(background)) == "image" else VIDEO_FIELDS
-    return next((f for f in fields if f in cls.model_fields), None)
+    field = "image" if source_kind(str(background)) == "image" else "video"
+    return field if field in cls.model_fields else None
 
 
 def _validated(cls: type[EffectConfig], data: dict[str, Any], what: str) -> EffectConfig:
@@ -114,20 +114,19 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--frames must be at least 1")
     bar: tqdm | None = None
 
-    def on_sent(kind: str, frame: Frame | None) -> None:
+    def on_sent(kind: SendKind, frame: Frame | None) -> None:
         if bar is not None:
             bar.update(1)
 
-    pipeline = build_pipeline(config, paced=False, max_frames=args.frames, on_frame_sent=on_sent)
+    # Stopped with time to finish the output file (Ctrl-C: what was written so far stays playable).
+    pipeline = build_pipeline(config, paced=False, max_frames=args.frames, on_frame_sent=on_sent, stop_timeout_s=5.0)
     bar = tqdm(total=pipeline.expected_frames, unit="frame", disable=not sys.stderr.isatty(), dynamic_ncols=True)
-    try:
-        pipeline.start()
-        pipeline.wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        pipeline.stop(timeout=5.0)
-        bar.close()
+    with bar:
+        try:
+            with pipeline:
+                pipeline.wait()
+        except KeyboardInterrupt:
+            pass
     if pipeline.error is not None:
         raise pipeline.error
     print(summary(pipeline, args.output))

@@ -42,7 +42,7 @@ def add_source_output_args(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vcamseg.service.config_source import ConfigSource
+    from vcamseg.service.config_file import ConfigFile
     from vcamseg.service.daemon import Daemon
 
     explicit = args.config is not None
@@ -54,8 +54,8 @@ def run(args: argparse.Namespace) -> int:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             log.debug("cannot create %s: %s", path.parent, exc)
-    source = ConfigSource(path, args.overrides, source=args.source, output=args.output, required=explicit)
-    code = Daemon(source, log_level=args.log_level).run()
+    config_file = ConfigFile(path, args.overrides, source=args.source, output=args.output, required=explicit)
+    code = Daemon(config_file, log_level=args.log_level).run()
     exit_now(code)
     return code
 

@@ -18,7 +18,7 @@ import numpy as np
 from vcamseg.cli.common import add_config_args, load_cli_config
 from vcamseg.errors import ConfigError, OutputError
 from vcamseg.io.sinks import sink_kind
-from vcamseg.pipeline import build_pipeline
+from vcamseg.pipeline.builder import build_pipeline
 from vcamseg.service.client import NoDaemon, request, socket_path_for
 
 
@@ -51,12 +51,8 @@ def run(args: argparse.Namespace) -> int:
         config.source.device = args.source
     config.output.device = str(args.output)
     config.output.preview = False
-    pipeline = build_pipeline(config, paced=False, max_frames=1)
-    try:
-        pipeline.start()
+    with build_pipeline(config, paced=False, max_frames=1, stop_timeout_s=5.0) as pipeline:
         pipeline.wait()
-    finally:
-        pipeline.stop(timeout=5.0)
     if pipeline.error is not None:
         raise pipeline.error
     print(f"wrote {args.output} ({pipeline.width}x{pipeline.height})")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from vcamseg.pipeline.frames import Frame
+
 CARD_BGR = (48, 40, 36)
 
 
@@ -37,3 +39,22 @@ def dimmed(frame: np.ndarray, *lines: str) -> np.ndarray:
     image = cv2.convertScaleAbs(frame, alpha=0.35)
     _text_lines(image, list(lines))
     return image
+
+
+class Fillers:
+    """The sender's pictures for one output size: ``starting`` (no frame yet: the model loads),
+    ``idle`` (nobody watches) and ``placeholder(last)`` (the source is lost or stalled)."""
+
+    def __init__(self, width: int, height: int) -> None:
+        self.width, self.height = width, height
+        self.starting = card(width, height, "vcamseg", "starting camera...")
+        self.idle = card(width, height, "vcamseg", "camera paused: no application is watching")
+        self._placeholder: tuple[int, np.ndarray] | None = None  # (id of the frame it dims, image)
+
+    def placeholder(self, last: Frame | None) -> np.ndarray:
+        """``last`` dimmed with a notice (made once per frame), or a plain card without one."""
+        if last is None:
+            return card(self.width, self.height, "camera unavailable", "reconnecting...")
+        if self._placeholder is None or self._placeholder[0] != id(last):
+            self._placeholder = (id(last), dimmed(last.image, "camera unavailable", "reconnecting..."))
+        return self._placeholder[1]

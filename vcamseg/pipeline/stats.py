@@ -1,8 +1,10 @@
 """Pipeline statistics: counters, stage timings, latency percentiles, CPU per frame, states.
 
-One `PipelineStats` per pipeline, written by its threads and read by anyone (the periodic log
-line, the exit summary, a control socket serving ``snapshot()`` as JSON). All methods are
-thread-safe; timings keep a recent window so percentiles follow the current load.
+One `PipelineStats` per pipeline, written by its threads through named methods (a typo is an
+AttributeError, not a new counter) and read by anyone: the periodic log line, the exit summary,
+the control socket serving ``snapshot()`` as JSON (`report` formats it). All methods are
+thread-safe; timings keep a recent window so percentiles follow the current load. States are
+str Enums: they compare equal to, and serialise as, their text (``"running"``).
 """
 
 from __future__ import annotations
@@ -11,12 +13,88 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
+from enum import StrEnum
+from typing import TypedDict
 
 import numpy as np
 
 WINDOW = 600  # recent samples kept per timing (20 s at 30 fps)
 FPS_WINDOW_S = 5.0
+
+
+class SourceState(StrEnum):
+    STARTING = "starting"  # not opened yet (or not there at start)
+    RUNNING = "running"
+    LOST = "lost"  # failed or cannot be opened: retried, the output shows a placeholder
+    RELEASED = "released"  # closed while idle
+    ENDED = "ended"  # a finite source is done
+
+
+class SinkState(StrEnum):
+    STARTING = "starting"
+    OPEN = "open"
+    LOST = "lost"  # sending failed: reopened every output.retry_interval_s
+    CLOSED = "closed"
+
+
+class IdleState(StrEnum):
+    ACTIVE = "active"
+    IDLE = "idle"  # nobody reads the virtual camera: camera released, inference paused
+
+
+class Readers(StrEnum):
+    YES = "yes"
+    NO = "no"
+    UNKNOWN = "unknown"  # treated as "in use"
+    NA = "n/a"  # an output nobody reads (file, null), or reader detection off
+
+
+class StateSnapshot(TypedDict):
+    source: SourceState
+    sink: SinkState
+    idle: IdleState
+    readers: Readers
+    detection: str  # the reader monitor's method: off | event | inotify
+
+
+# Functional form: "in" is a Python keyword.
+FramesSnapshot = TypedDict("FramesSnapshot", {
+    "in": int, "composited": int, "out": int, "repeated": int, "dropped": int, "placeholder": int, "idle": int,
+    "segmentations": int})
+
+
+class ErrorsSnapshot(TypedDict):
+    source: int
+    sink: int
+
+
+class FpsSnapshot(TypedDict):
+    now: float
+    overall: float
+
+
+class MsSnapshot(TypedDict):
+    segment_mean: float | None
+    composite_mean: float | None
+    latency_p50: float | None
+    latency_p95: float | None
+    cpu_per_frame: float | None
+
+
+class StatsSnapshot(TypedDict):
+    """``PipelineStats.snapshot()``: the ``pipeline`` object of ``vcamseg status --json``. External
+    tools read it by key (``frames.out``, ``ms.cpu_per_frame``, ``state.idle``): add keys, never
+    rename or move one."""
+
+    uptime_s: float
+    state: StateSnapshot
+    source: str
+    sink: str
+    inference_device: str
+    frames: FramesSnapshot
+    errors: ErrorsSnapshot
+    fps: FpsSnapshot
+    ms: MsSnapshot
 
 
 def _percentile(values: deque[float], q: float) -> float | None:
@@ -40,10 +118,12 @@ class Interval:
 
 
 class PipelineStats:
+    """Counters are plain attributes to read (``frames_out``, ``frames_dropped``, ...); they are
+    written only through the methods below."""
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.started = time.monotonic()
-        self._cpu_started = time.process_time()
         self.frames_in = 0  # frames the source delivered
         self.frames_composited = 0
         self.frames_out = 0  # distinct camera frames sent
@@ -54,10 +134,10 @@ class PipelineStats:
         self.segmentations = 0
         self.source_errors = 0
         self.sink_errors = 0
-        self.source_state = "starting"  # starting | running | lost | released | ended
-        self.sink_state = "starting"  # open | lost | closed
-        self.idle_state = "active"  # active | idle
-        self.readers = "n/a"  # yes | no | unknown | n/a (outputs nobody reads)
+        self.source_state = SourceState.STARTING
+        self.sink_state = SinkState.STARTING
+        self.idle_state = IdleState.ACTIVE
+        self.readers = Readers.NA
         self.detection = "off"
         self.inference_device = "not started"
         self.source = ""
@@ -69,16 +149,37 @@ class PipelineStats:
         self._first_out: tuple[float, float] | None = None  # (monotonic, process CPU) at the first frame out
         self._mark = (time.monotonic(), time.process_time(), 0, 0, 0)
 
-    # --- writers -------------------------------------------------------------------------------
+    # --- counters ------------------------------------------------------------------------------
 
-    def count(self, name: str, n: int = 1) -> None:
+    def captured(self) -> None:
         with self._lock:
-            setattr(self, name, getattr(self, name) + n)
+            self.frames_in += 1
 
-    def set(self, **states: str) -> None:
+    def dropped(self) -> None:
         with self._lock:
-            for key, value in states.items():
-                setattr(self, key, value)
+            self.frames_dropped += 1
+
+    def repeated(self) -> None:
+        with self._lock:
+            self.frames_repeated += 1
+
+    def placeholder_sent(self) -> None:
+        with self._lock:
+            self.placeholder_frames += 1
+
+    def idle_sent(self) -> None:
+        with self._lock:
+            self.idle_frames += 1
+
+    def source_failed(self) -> None:
+        with self._lock:
+            self.source_errors += 1
+
+    def sink_failed(self) -> None:
+        """Sending failed: counted, and the output is lost until it is reopened."""
+        with self._lock:
+            self.sink_errors += 1
+            self.sink_state = SinkState.LOST
 
     def segmented(self, ms: float) -> None:
         with self._lock:
@@ -98,6 +199,42 @@ class PipelineStats:
             self.frames_out += 1
             self._latency_ms.append(latency_ms)
             self._sent_at.append(now)
+
+    # --- states --------------------------------------------------------------------------------
+
+    def source_is(self, state: SourceState, description: str | None = None) -> None:
+        with self._lock:
+            self.source_state = state
+            if description is not None:
+                self.source = description
+
+    def source_opened(self, description: str) -> None:
+        """A source was (re)opened: its description, its state unchanged until it delivers."""
+        with self._lock:
+            self.source = description
+
+    def sink_is(self, state: SinkState, description: str | None = None) -> None:
+        with self._lock:
+            self.sink_state = state
+            if description is not None:
+                self.sink = description
+
+    def idle_is(self, state: IdleState) -> None:
+        with self._lock:
+            self.idle_state = state
+
+    def readers_are(self, readers: Readers) -> None:
+        with self._lock:
+            self.readers = readers
+
+    def detection_is(self, method: str, readers: Readers) -> None:
+        with self._lock:
+            self.detection = method
+            self.readers = readers
+
+    def inference_on(self, device: str) -> None:
+        with self._lock:
+            self.inference_device = device
 
     # --- readers -------------------------------------------------------------------------------
 
@@ -135,7 +272,7 @@ class PipelineStats:
             return Interval(seconds, frames, self.frames_dropped - dropped0, self.frames_repeated - repeated0,
                             (cpu - cpu0) * 1000.0 / frames if frames else None, frames / seconds)
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> StatsSnapshot:
         """Everything, JSON-ready (numbers rounded; None where nothing was measured yet)."""
         cpu = self.cpu_ms_per_frame()
         fps_overall = self.wall_fps()
@@ -162,22 +299,3 @@ class PipelineStats:
                     "cpu_per_frame": _round(cpu),
                 },
             }
-
-    def log_line(self, interval: Interval | None = None) -> str:
-        snap = self.snapshot()
-        ms, frames, state = snap["ms"], snap["frames"], snap["state"]
-
-        def fmt(value: float | None) -> str:
-            return "-" if value is None else f"{value:.1f}"
-
-        if interval is not None:
-            head = (f"{interval.frames_out} frames in {interval.seconds:.2f} s ({interval.fps:.1f} fps), "
-                    f"{interval.dropped} dropped, {interval.repeated} repeated, "
-                    f"CPU {fmt(interval.cpu_ms_per_frame)} ms/frame")
-        else:
-            head = (f"{frames['out']} frames, {snap['fps']['overall']:.1f} fps, {frames['dropped']} dropped, "
-                    f"{frames['repeated']} repeated, CPU {fmt(ms['cpu_per_frame'])} ms/frame")
-        return (f"{head}; segment {fmt(ms['segment_mean'])} ms ({frames['segmentations']}x), composite "
-                f"{fmt(ms['composite_mean'])} ms, latency p50 {fmt(ms['latency_p50'])} / p95 {fmt(ms['latency_p95'])} "
-                f"ms; source {state['source']}, output {state['sink']}, {state['idle']} (readers: {state['readers']}), "
-                f"inference on {snap['inference_device']}")

@@ -1,19 +1,25 @@
-"""Apply a new configuration to the running pipeline, section by section, without reopening the
-virtual camera (applications reading it never see it go away). How each key applies is declared
-once, in `vcamseg.config.live` (the README's table and the example config are rendered from it):
+"""Apply a new configuration to the running pipeline without reopening the virtual camera
+(applications reading it never see it go away).
 
-* mask, effects — built here, switched to between two frames; the mask's temporal state stays;
-* model, segmentation — a new Segmenter is loaded in the background while the old one keeps
-  running, then swapped in (segmentation alone: the loaded model is shared); a load that fails is
-  logged and the running model stays;
-* source — opened here (a missing file is refused), the camera is switched to it; the keys read
-  while running apply at once;
-* pipeline, and the keys of output and service read while running — at once;
-* the rest of output and service — on the next start: reopening the device would cut the stream
-  of every application reading it.
+How a change to each key applies is declared once, on the config models (`vcamseg.config.live`;
+the README's table and the example config are rendered from it). The reloader finds the keys
+that differ and acts on their marks:
+
+* ``Live.REBUILD`` (mask, effects): built here (`Compositor.stage`), switched to between frames;
+* ``Live.REOPEN`` (the source): opened here (a missing file is refused), then switched to;
+* ``Live.AT_ONCE``: the pipeline's `PipelineSettings` (``set_settings``), the log level, and the
+  intervals the daemon's reporter reads;
+* ``Live.MODEL`` (model, segmentation): a new Segmenter is loaded in the background while the old
+  one keeps running, then swapped in (segmentation alone: the loaded model is shared); a load
+  that fails is logged and the running model stays;
+* ``Live.RESTART``: reported as "on restart" (reopening the device would cut every reader's stream).
 
 A reload is all or nothing up to the model: if the new source cannot be opened or an effect cannot
-be built, nothing changes and the running configuration stays.
+be built, nothing changes.
+
+What the user wrote and what runs are kept apart: the daemon keeps the former (`LoadedConfig`),
+the reloader the latter (``running``): the new configuration except the RESTART keys (until the
+next start) and the MODEL keys (until the new model is ready; a failed load keeps the old ones).
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,25 +35,20 @@ from pydantic import BaseModel
 
 from vcamseg.config import Config, live
 from vcamseg.config.live import Live
-from vcamseg.config.model import ModelConfig
-from vcamseg.config.segmentation import SegmentationConfig
 from vcamseg.config.service import ServiceConfig
 from vcamseg.effects.compositor import Compositor
 from vcamseg.errors import ConfigError, InputError, one_line
-from vcamseg.io.sources import Source, SourceError, open_source, source_factory, source_kind
-from vcamseg.pipeline import Pipeline
+from vcamseg.io.sources import Source
+from vcamseg.pipeline import builder
+from vcamseg.pipeline.pipeline import Pipeline
+from vcamseg.pipeline.settings import settings_from
 
 log = logging.getLogger(__name__)
-
-# Keys read while running (everything else in these sections was used to build something).
-LIVE_SOURCE_KEYS = live.keys(Live.AT_ONCE, "source")
-LIVE_OUTPUT_KEYS = live.keys(Live.AT_ONCE, "output")
-LIVE_SERVICE_KEYS = live.keys(Live.AT_ONCE, "service")
 
 
 @dataclass
 class ReloadResult:
-    """What one reload did; ``model`` is updated by the background load it started."""
+    """What one reload did; ``segmenter`` is updated by the background load it started."""
 
     trigger: str  # start | file | SIGHUP | set
     ok: bool
@@ -66,33 +67,28 @@ class ReloadResult:
 
 
 class Reloader:
-    """Holds the running (effective) configuration and applies new ones to ``pipeline``. Calls are
-    serialised; ``on_service`` gets the service section after a change (log level)."""
+    """Holds what runs (``running``) and applies new configurations to ``pipeline``. Calls are
+    serialised; ``on_service`` gets the service section after a log level change."""
 
     def __init__(self, pipeline: Pipeline, compositor: Compositor, config: Config,
                  on_service: Callable[[ServiceConfig], None]) -> None:
         self.pipeline = pipeline
         self.compositor = compositor
-        self.config = config  # what runs: replaced as a whole, never changed in place
+        self.running = config  # replaced as a whole, never changed in place
         self._on_service = on_service
         self._lock = threading.RLock()
-        self._model_target: tuple[ModelConfig, SegmentationConfig] | None = None  # loading
+        self._model_target: Config | None = None  # the model (and segmentation) being loaded
         self._model_generation = 0
 
     def apply(self, new: Config, trigger: str) -> ReloadResult:
-        """Apply what differs between the running config and ``new``. Raises ConfigError (and changes
+        """Apply what differs between what runs and ``new``. Raises ConfigError (and changes
         nothing) when the new source or an effect cannot be opened."""
         with self._lock:
-            old = self.config
-            changed = [name for name in Config.model_fields if getattr(new, name) != getattr(old, name)]
-            output_keys, service_keys = _differences(old.output, new.output), _differences(old.service, new.service)
-            restart_needed = [f"output.{k}" for k in output_keys if k not in LIVE_OUTPUT_KEYS]
-            restart_needed += [f"service.{k}" for k in service_keys if k not in LIVE_SERVICE_KEYS]
-            reopen_source = any(k not in LIVE_SOURCE_KEYS for k in _differences(old.source, new.source))
-            model_change = (new.model, new.segmentation) != (old.model, old.segmentation)
-
-            opened = self._open_source(new) if reopen_source else None
-            if "mask" in changed or "effects" in changed:
+            old = self.running
+            by_mark = _by_mark(differences(old, new))
+            reopen_source, restart_needed = bool(by_mark[Live.REOPEN]), by_mark[Live.RESTART]
+            opened = self._probe_source(new) if reopen_source else None
+            if by_mark[Live.REBUILD]:
                 try:
                     self.compositor.stage(new.mask, new.effects)
                 except Exception as exc:
@@ -102,28 +98,19 @@ class Reloader:
                                       fix="check the effect's files (background image or video)") from None
             # Committed from here on.
             if reopen_source:
-                self.pipeline.set_source(source_factory(new.source, paced=True, first=opened))
+                self.pipeline.set_source(builder.live_source_factory(new, opened))
                 log.info("source: switching to %s (the output keeps %dx%d; frames are scaled to it)",
                          new.source.device, self.pipeline.width, self.pipeline.height)
-            if new.pipeline != old.pipeline:
-                self.pipeline.set_pipeline_config(new.pipeline)
-            effective = new.model_copy(update={
-                "model": old.model, "segmentation": old.segmentation,
-                "output": _merged(old.output, new.output, LIVE_OUTPUT_KEYS),
-                "service": _merged(old.service, new.service, LIVE_SERVICE_KEYS)})
-            self.config = effective
-            self.pipeline.set_config(effective)
+            self.running = _replaced(new, [*restart_needed, *by_mark[Live.MODEL]], old)
+            self.pipeline.set_settings(settings_from(self.running))
             if new.service.log_level != old.service.log_level:
-                self._on_service(effective.service)
+                self._on_service(self.running.service)
 
-            applied = [name for name in changed if name not in ("model", "segmentation", "output", "service")]
-            applied += [name for name, keys, live in (("output", output_keys, LIVE_OUTPUT_KEYS),
-                                                      ("service", service_keys, LIVE_SERVICE_KEYS))
-                        if any(k in live for k in keys)]
+            applied = _sections(by_mark[Live.REBUILD] + by_mark[Live.REOPEN] + by_mark[Live.AT_ONCE])
             result = ReloadResult(trigger, True, "", applied, restart_needed)
-            if model_change:
+            if by_mark[Live.MODEL]:
                 result.segmenter_change = "model" if new.model != old.model else "segmentation"
-                self._change_model(new.model, new.segmentation, result)
+                self._change_model(new, result)
             elif self._model_target is not None:  # changed back while loading: the load is dropped
                 self._model_generation += 1
                 self._model_target = None
@@ -133,44 +120,28 @@ class Reloader:
                             "the virtual camera stays open meanwhile", key)
             return result
 
-    def _open_source(self, new: Config) -> Source | None:
-        """The new source, opened before anything changes, so a missing file is refused; None: a
-        camera (opened by the capture thread once it has closed the old one: a camera may not be
-        opened twice) or not there yet (retried by the pipeline)."""
-        if source_kind(new.source.device) == "camera":
-            return None
+    def _probe_source(self, new: Config) -> Source | None:
         try:
-            return open_source(new.source, paced=True)
-        except SourceError as exc:
-            log.info("new source not available yet (%s): the pipeline keeps trying", exc)
-            return None
+            return builder.probe_source(new)
         except InputError as exc:
             raise ConfigError(f"source.device: {exc.message}", fix=exc.fix) from None
 
-    def _change_model(self, model: ModelConfig, segmentation: SegmentationConfig, result: ReloadResult) -> None:
-        if self._model_target == (model, segmentation):
-            result.segmenter = "loading"  # that load is already under way
-            return
-        self._model_generation += 1
-        self._model_target = (model, segmentation)
+    def _change_model(self, new: Config, result: ReloadResult) -> None:
         result.segmenter = "loading"
-        threading.Thread(target=self._load_model, args=(model, segmentation, self._model_generation, result),
+        target = self._model_target
+        if target is not None and (target.model, target.segmentation) == (new.model, new.segmentation):
+            return  # that load is already under way
+        self._model_generation += 1
+        self._model_target = new
+        threading.Thread(target=self._load_model, args=(new, self._model_generation, result),
                          name="vcamseg-model-load", daemon=True).start()
 
-    def _load_model(self, model: ModelConfig, segmentation: SegmentationConfig, generation: int,
-                    result: ReloadResult) -> None:
-        from vcamseg.models.resolve import resolve_model_files
-        from vcamseg.segmentation.loader import load_model
-        from vcamseg.segmentation.segmenter import Segmenter
-
+    def _load_model(self, new: Config, generation: int, result: ReloadResult) -> None:
         start = time.monotonic()
-        running = self.pipeline.segmenter
+        if result.segmenter_change == "model":
+            log.info("loading the new model in the background; the running one stays until it is ready")
         try:
-            if isinstance(running, Segmenter) and running.model.config == model:
-                segmenter = running.reconfigured(segmentation)
-            else:
-                log.info("loading the new model in the background; the running one stays until it is ready")
-                segmenter = Segmenter(load_model(model, resolve_model_files(model)), segmentation)
+            segmenter = builder.build_segmenter(new, running=self.pipeline.segmenter)
             segmenter.prepare(self.pipeline.height, self.pipeline.width)
         except Exception as exc:  # a damaged or missing model, a backend that cannot start, ...
             with self._lock:
@@ -185,37 +156,58 @@ class Reloader:
             if generation != self._model_generation:
                 return  # superseded by a newer change while loading
             self.pipeline.set_segmenter(segmenter)
-            self.config = self.config.model_copy(update={"model": model, "segmentation": segmentation})
-            self.pipeline.set_config(self.config)
+            self.running = _replaced(self.running, live.keys(Live.MODEL), new)
             self._model_target = None
             result.segmenter = "switched"
             result.message = _summary(result)
         log.info("model switched after %.1f s: inference on %s", time.monotonic() - start, segmenter.device)
 
 
-def _differences(old: BaseModel, new: BaseModel, prefix: str = "") -> list[str]:
-    """Dotted keys (relative to the section) whose values differ."""
+def differences(old: BaseModel, new: BaseModel, prefix: str = "") -> list[str]:
+    """Dotted keys whose values differ (sections walked into, lists compared whole), in field order."""
     keys: list[str] = []
     for name in type(old).model_fields:
         a, b = getattr(old, name), getattr(new, name)
         if isinstance(a, BaseModel) and isinstance(b, BaseModel) and type(a) is type(b):
-            keys += _differences(a, b, f"{prefix}{name}.")
+            keys += differences(a, b, f"{prefix}{name}.")
         elif a != b:
             keys.append(f"{prefix}{name}")
     return keys
 
 
-def _merged(old: BaseModel, new: BaseModel, live: frozenset[str]) -> Any:
-    """``old`` with the ``live`` keys (dotted, one level of nesting) taken from ``new``."""
-    update: dict[str, Any] = {}
-    for key in live:
+def _by_mark(keys: Iterable[str]) -> dict[Live, list[str]]:
+    """``keys`` grouped by how a change to them applies (a key the policy does not list, inside a
+    value it treats as one, takes the mark of the nearest key above it)."""
+    policy = live.policy()
+    grouped: dict[Live, list[str]] = {mark: [] for mark in Live}
+    for key in keys:
+        probe = key
+        while probe not in policy and "." in probe:
+            probe = probe.rpartition(".")[0]
+        grouped[policy.get(probe, Live.RESTART)].append(key)
+    return grouped
+
+
+def _sections(keys: Iterable[str]) -> list[str]:
+    """The sections of ``keys``, in the config's order."""
+    heads = {key.partition(".")[0] for key in keys}
+    return [name for name in Config.model_fields if name in heads]
+
+
+def _replaced(config: Any, keys: Iterable[str], source: Any) -> Any:
+    """``config`` with the values at the dotted ``keys`` taken from ``source`` (a copy; never validated
+    again: both were validated)."""
+    nested: dict[str, list[str]] = {}
+    for key in keys:
         head, _, rest = key.partition(".")
-        if rest:
-            inner = update.get(head, getattr(old, head))
-            update[head] = inner.model_copy(update={rest: getattr(getattr(new, head), rest)})
+        nested.setdefault(head, []).append(rest)
+    update: dict[str, Any] = {}
+    for head, rests in nested.items():
+        if "" in rests:
+            update[head] = getattr(source, head)
         else:
-            update[head] = getattr(new, head)
-    return old.model_copy(update=update)
+            update[head] = _replaced(getattr(config, head), rests, getattr(source, head))
+    return config.model_copy(update=update) if update else config
 
 
 def _summary(result: ReloadResult) -> str:

@@ -1,4 +1,4 @@
-"""Where the daemon's configuration comes from, and how each reload reads it again: the YAML file
+"""The daemon's config file, and how each reload reads it again: the YAML file
 (which may not exist yet), the command line's ``--set`` and ``--source``/``--output``, and runtime
 changes from ``vcamseg set``. Every path goes through the same parsing and validation as
 ``vcamseg config check``, so an error names the file, the line (or the --set) and the key."""
@@ -16,8 +16,10 @@ from vcamseg.config.yaml import LineIndex, read_config_text
 
 
 @dataclass(frozen=True)
-class Loaded:
-    """One validated configuration and what it was made of."""
+class LoadedConfig:
+    """One validated configuration, as the user wrote it (file, command line, `vcamseg set`), and
+    what it was made of. What runs may differ until a restart or a model load (the reloader's
+    ``running``)."""
 
     config: Config
     data: dict[str, Any]  # the raw values (file + overrides), the base for runtime changes
@@ -26,7 +28,7 @@ class Loaded:
     runtime_changes: tuple[str, ...] = field(default=())  # `vcamseg set` KEY=VALUEs not in the file
 
 
-class ConfigSource:
+class ConfigFile:
     """``path``: the file (watched; it may appear later unless ``required``). ``overrides``: the
     command line's --set. ``devices``: --source / --output, which win over both."""
 
@@ -43,21 +45,21 @@ class ConfigSource:
             return None
         return read_config_text(self.path)
 
-    def load(self, text: str | None) -> Loaded:
+    def load(self, text: str | None) -> LoadedConfig:
         """Validate ``text`` (the file's, or None for no file) with the command line on top."""
         data, index = parse_yaml(text or "", str(self.path))
         for item in self.overrides:
             apply_override(data, item)
         self._apply_devices(data)
-        return Loaded(self._validate(data, index, self.overrides), data, index, text)
+        return LoadedConfig(self._validate(data, index, self.overrides), data, index, text)
 
-    def with_changes(self, base: Loaded, changes: Sequence[str]) -> Loaded:
+    def with_changes(self, base: LoadedConfig, changes: Sequence[str]) -> LoadedConfig:
         """``base`` with runtime ``KEY=VALUE`` changes (the --set syntax) on top; errors name them."""
         data = copy.deepcopy(base.data)  # the command line is in it already; these changes go on top
         for item in changes:
             apply_override(data, item)
         config = self._validate(data, base.index, [*self.overrides, *changes])
-        return Loaded(config, data, base.index, base.text, (*base.runtime_changes, *changes))
+        return LoadedConfig(config, data, base.index, base.text, (*base.runtime_changes, *changes))
 
     def _validate(self, data: dict[str, Any], index: LineIndex, overrides: Sequence[str]) -> Config:
         # Relative paths in the file (background images, ...) are relative to the file's folder:
