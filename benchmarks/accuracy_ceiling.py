@@ -1,5 +1,5 @@
 """What limits person mIoU: a config's measured score beside oracle ceilings, each of which fixes
-one kind of error with the ground truth (see vcamseg/bench/ceiling.py): the best threshold per
+one kind of error with the ground truth (see benchmarks/lib/ceiling.py): the best threshold per
 image, no far false positives (unlabelled bystanders, bags), perfect edges, no missed regions.
 
 python benchmarks/accuracy_ceiling.py [--config FILE] [--set KEY=VALUE]... [--index PATH]
@@ -17,12 +17,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np
 from accuracy import DEFAULT_INDEX
+from lib.ceiling import NAMES, ceilings
 
 from vcamseg.bench.accuracy import calibrate, load_index, read_gray
-from vcamseg.bench.ceiling import NAMES, ceilings
-from vcamseg.bench.loading import segmenter_for
 from vcamseg.cli.common import add_config_args, load_cli_config
 from vcamseg.logs import setup_logging
+from vcamseg.pipeline.builder import segmenter_for
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,7 +26,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import cv2
 import numpy as np
 
-from vcamseg.bench.loading import segmenter_for
 from vcamseg.config import Config
 from vcamseg.config.effects import (
     BlurConfig,
@@ -42,6 +41,7 @@ from vcamseg.config.mask import MaskConfig
 from vcamseg.effects.compositor import Compositor
 from vcamseg.effects.refine import MaskRefiner
 from vcamseg.effects.registry import build_effect
+from vcamseg.pipeline.builder import segmenter_for
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 DATA = SHARED / "data"

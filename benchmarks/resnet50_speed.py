@@ -22,9 +22,9 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from daemon_harness import DEFAULT_VIDEO, SHARED
+from lib.synthetic import synthesise_resnet50
 
 from vcamseg.bench.speed import graph_rows, inference_table
-from vcamseg.bench.synthetic import synthesise_resnet50
 from vcamseg.cli.common import add_config_args, load_cli_config
 from vcamseg.logs import setup_logging
 from vcamseg.models.files import model_digest

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.lib.ceiling import NAMES, ceilings
 from tests.helpers import iou, load_pair, make_segmenter, rows
-from vcamseg.bench.ceiling import NAMES, ceilings
 from vcamseg.config.mask import MaskConfig
 from vcamseg.effects.refine import MaskRefiner
 

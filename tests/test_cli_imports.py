@@ -11,6 +11,8 @@ import pytest
 from tests.helpers import REPO
 from vcamseg.cli.main import COMMANDS, build_parser, command_in
 
+pytestmark = pytest.mark.pure  # no ../shared, no TensorFlow
+
 HEAVY = ("cv2", "tensorflow", "tflite_runtime", "ai_edge_litert")
 
 

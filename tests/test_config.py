@@ -9,6 +9,8 @@ import pytest
 from vcamseg.config import Config, load_config
 from vcamseg.errors import ConfigError
 
+pytestmark = pytest.mark.pure  # no ../shared, no TensorFlow
+
 
 def test_empty_file_is_the_defaults(tmp_path: Path) -> None:
     path = tmp_path / "config.yaml"

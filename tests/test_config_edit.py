@@ -5,8 +5,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from vcamseg.config import load_config
 from vcamseg.config.edit import save_overrides
+
+pytestmark = pytest.mark.pure  # no ../shared, no TensorFlow
 
 USER_FILE = """\
 # my camera setup

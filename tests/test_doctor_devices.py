@@ -19,6 +19,8 @@ from vcamseg.doctor.module import parse_version
 from vcamseg.doctor.report import Finding, Status
 from vcamseg.io.loopback import Holder
 
+pytestmark = pytest.mark.pure  # no ../shared, no TensorFlow
+
 MODPROBE = "sudo modprobe v4l2loopback devices=1 video_nr=10 card_label=vcamseg exclusive_caps=1"
 
 

@@ -9,13 +9,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from vcamseg.bench.loading import segmenter_for
 from vcamseg.body import BACKGROUND, part_id
 from vcamseg.config import Config
 from vcamseg.config.effects import BlurPartsConfig
 from vcamseg.config.mask import MaskConfig
 from vcamseg.effects.blur_parts import BlurPartsEffect
 from vcamseg.effects.compositor import Compositor
+from vcamseg.pipeline.builder import segmenter_for
 from vcamseg.segmentation.result import Segmentation
 
 # CIHP palette colours (RGB, parts/LABELS.md) of the head labels -> BodyPix face parts.

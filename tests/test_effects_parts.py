@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from tf_bodypix.bodypix_js_utils.output_rendering_util import RAINBOW_PART_COLORS
 
-from vcamseg.bench.loading import segmenter_for
 from vcamseg.body import BACKGROUND, PALETTES, RAINBOW, part_id
 from vcamseg.config import Config
 from vcamseg.config.effects import PartsConfig
 from vcamseg.effects.part_colors import PartsEffect
+from vcamseg.pipeline.builder import segmenter_for
 from vcamseg.segmentation.result import Segmentation
 from vcamseg.segmentation.segmenter import Segmenter
 

@@ -22,6 +22,8 @@ from packaging.utils import canonicalize_name
 
 from vcamseg.doctor.environment import in_range, parse_lock
 
+pytestmark = pytest.mark.pure  # no ../shared, no TensorFlow
+
 REPO = Path(__file__).resolve().parents[1]
 PROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
 RUNTIME_LOCK, TEST_LOCK = REPO / "requirements.lock", REPO / "requirements-test.lock"

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from tests.helpers import SHARED, iou, mobilenet_json
-from vcamseg.bench.loading import segmenter_for
 from vcamseg.config import Config
+from vcamseg.pipeline.builder import segmenter_for
 from vcamseg.segmentation.segmenter import Segmenter
 
 VIDEO = SHARED / "data" / "videos" / "intel_asl_again.mp4"

@@ -36,6 +36,8 @@ from vcamseg.io.loopback import (
     supports_client_usage,
 )
 
+pytestmark = pytest.mark.pure  # no ../shared, no TensorFlow
+
 # --- struct layouts and ioctl numbers (x86-64 values from <linux/videodev2.h>) ---------------------
 
 

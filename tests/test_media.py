@@ -14,6 +14,8 @@ from vcamseg.io.media import IMAGE_SUFFIXES, fourcc_text, read_image
 from vcamseg.io.sinks import sink_kind
 from vcamseg.io.sources import source_kind
 
+pytestmark = pytest.mark.pure  # no ../shared, no TensorFlow
+
 
 @pytest.mark.parametrize("suffix", sorted(IMAGE_SUFFIXES))
 def test_sources_and_outputs_agree_on_what_an_image_is(suffix: str) -> None:

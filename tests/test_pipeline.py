@@ -15,13 +15,13 @@ import numpy as np
 import pytest
 
 from tests.speed import RESUME_PROMISE_S, STOP_PROMISE_S, allowance, describe, scaled, slowness
-from vcamseg.bench.loading import segmenter_for
 from vcamseg.config import Config
 from vcamseg.io.sinks import NullSink
 from vcamseg.io.sources import SourceError
 from vcamseg.io.sources.base import check_frame
 from vcamseg.io.sources.pattern import TestPatternSource
 from vcamseg.pipeline import Pipeline, build_pipeline, settings_from
+from vcamseg.pipeline.builder import segmenter_for
 from vcamseg.pipeline.frames import Frame, Slot
 from vcamseg.pipeline.report import log_line
 from vcamseg.segmentation.result import Segmentation

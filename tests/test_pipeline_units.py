@@ -24,6 +24,8 @@ from vcamseg.pipeline.settings import CONFIG_KEYS, PipelineSettings, settings_fr
 from vcamseg.pipeline.stats import IdleState, PipelineStats, Readers, SinkState, SourceState
 from vcamseg.segmentation.result import Segmentation
 
+pytestmark = pytest.mark.pure  # no ../shared, no TensorFlow
+
 FPS = 30.0
 INTERVAL = 1.0 / FPS
 

@@ -11,10 +11,10 @@ import cv2
 import numpy as np
 import pytest
 
-from vcamseg.bench.loading import segmenter_for
 from vcamseg.config import Config
 from vcamseg.config.mask import MaskConfig
 from vcamseg.effects.refine import MaskRefiner
+from vcamseg.pipeline.builder import segmenter_for
 from vcamseg.segmentation.result import Segmentation
 from vcamseg.segmentation.segmenter import Segmenter
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from benchmarks.lib.synthetic import synthesise_resnet50
 from tests.helpers import SHARED
-from vcamseg.bench.synthetic import synthesise_resnet50
 from vcamseg.config import Config
 from vcamseg.models.files import model_digest
 from vcamseg.models.tfjs import read_model_json

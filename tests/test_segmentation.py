@@ -105,8 +105,8 @@ def test_part_ids_are_in_range_and_consistent_with_the_mask(float16: object) -> 
 
 
 def test_backends_agree() -> None:
-    from vcamseg.bench.loading import segmenter_for
     from vcamseg.config import Config
+    from vcamseg.pipeline.builder import segmenter_for
 
     image, _ = load_pair(PORTRAITS[4])
     results = {}
@@ -171,8 +171,8 @@ def test_shared_data_is_real() -> None:
 @pytest.mark.parametrize(("precision", "timed"), [("auto", False), ("float", True)])
 def test_backend_auto_on_the_cpu(precision: str, timed: bool, caplog: pytest.LogCaptureFixture) -> None:
     """int8 runs on TFLite only, so auto goes there at once; float inference times both backends."""
-    from vcamseg.bench.loading import segmenter_for
     from vcamseg.config import Config
+    from vcamseg.pipeline.builder import segmenter_for
 
     cfg = Config()
     cfg.model.backend = "auto"

@@ -12,6 +12,8 @@ import pytest
 from vcamseg.body import BACKGROUND
 from vcamseg.segmentation.result import Pose, Segmentation
 
+pytestmark = pytest.mark.pure  # no ../shared, no TensorFlow
+
 
 def _sample() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A 6x8 mask (a 4x3 block, off-centre so a flip shows), a part map and two people."""

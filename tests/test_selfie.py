@@ -15,7 +15,6 @@ import pytest
 
 from tests.helpers import SHARED, flip_byte, iou, make_segmenter, rows
 from tests.mirror import Server
-from vcamseg.bench.loading import segmenter_for
 from vcamseg.config import Config, load_config
 from vcamseg.config.model import ModelConfig
 from vcamseg.errors import ConfigError, DownloadError, ModelError
@@ -24,6 +23,7 @@ from vcamseg.models import store
 from vcamseg.models.catalogue import PINNED
 from vcamseg.models.files import SELFIE_RELPATHS, selfie_kind_for
 from vcamseg.models.selfie import fetch_selfie, official_url
+from vcamseg.pipeline.builder import segmenter_for
 from vcamseg.segmentation.segmenter import Segmenter
 from vcamseg.segmentation.selfie import SelfieModel, blend
 

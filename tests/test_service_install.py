@@ -25,6 +25,8 @@ from vcamseg.service.install import (
     render_unit,
 )
 
+pytestmark = pytest.mark.pure  # no ../shared, no TensorFlow
+
 SYSTEMD = Path(__file__).resolve().parents[1] / "systemd"
 
 

@@ -20,6 +20,8 @@ from vcamseg.service.notify import Notifier
 from vcamseg.service.reload import Reloader, differences
 from vcamseg.service.reload_loop import ReloadLoop
 
+pytestmark = pytest.mark.pure  # no ../shared, no TensorFlow
+
 
 class FakePipeline:
     width, height = 320, 240

@@ -16,10 +16,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from vcamseg.bench.loading import segmenter_for
 from vcamseg.config import Config
 from vcamseg.effects.refine import MaskRefiner
 from vcamseg.imaging import mask_iou
+from vcamseg.pipeline.builder import segmenter_for
 from vcamseg.segmentation.segmenter import Segmenter
 
 # Body regions: CIHP class ids -> BodyPix part ids (see ../shared/data/parts/LABELS.md).

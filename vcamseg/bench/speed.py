@@ -11,10 +11,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from vcamseg.bench.loading import segmenter_for
 from vcamseg.config import Config
 from vcamseg.models.catalogue import Variant, all_variants
 from vcamseg.models.store import variant_status
+from vcamseg.pipeline.builder import segmenter_for
 from vcamseg.segmentation.backends.base import time_backend
 from vcamseg.segmentation.backends.tensorflow import TensorFlowBackend
 from vcamseg.segmentation.backends.tflite import TFLiteBackend, convert_int8

@@ -5,11 +5,15 @@ otherwise idle machine."""
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from vcamseg.cli.common import add_config_args, load_cli_config
+from vcamseg.errors import InputError
 
-_SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+# The data to measure on is the user's (the project's own lives in the checkout's ../shared, which an
+# installed package knows nothing of): $VCAMSEG_SHARED gives a folder laid out like it.
+_SHARED = Path(os.environ["VCAMSEG_SHARED"]) if os.environ.get("VCAMSEG_SHARED") else None
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,20 +30,27 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--video",
         type=Path,
-        default=_SHARED / "data" / "videos" / "sam2_bedroom.mp4",
-        help="speed: a real video whose frame is segmented",
+        default=_SHARED / "data" / "videos" / "sam2_bedroom.mp4" if _SHARED else None,
+        help="speed: a real video with people, whose frames are segmented "
+        "(default: $VCAMSEG_SHARED/data/videos/sam2_bedroom.mp4)",
     )
     p.add_argument(
         "--index",
         type=Path,
-        default=_SHARED / "data" / "index.csv",
-        help="accuracy: index.csv of images with ground-truth masks",
+        default=_SHARED / "data" / "index.csv" if _SHARED else None,
+        help="accuracy: index.csv of images with ground-truth masks (columns image, mask, source; "
+        "default: $VCAMSEG_SHARED/data/index.csv)",
     )
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     cfg = load_cli_config(args)
+    needed = "index" if args.what == "accuracy" else "video"
+    if getattr(args, needed) is None:
+        raise InputError(f"bench {args.what} needs --{needed}",
+                         fix=f"give --{needed} PATH, or set VCAMSEG_SHARED to a folder laid out like the "
+                         "project's ../shared (data/videos, data/index.csv)")
     if args.what == "accuracy":
         from vcamseg.bench.accuracy import evaluate
 

@@ -18,9 +18,7 @@ from vcamseg.cli.common import add_config_args, load_cli_config
 from vcamseg.effects.refine import MaskRefiner
 from vcamseg.errors import OutputError
 from vcamseg.io.media import read_image
-from vcamseg.models.resolve import resolve_model_files
-from vcamseg.segmentation.loader import load_model
-from vcamseg.segmentation.segmenter import Segmenter
+from vcamseg.pipeline.builder import segmenter_for
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         args.output_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"cannot create {args.output_dir}: {exc.strerror}", fix="pick a writable folder") from None
-    segmenter = Segmenter(load_model(cfg.model, resolve_model_files(cfg.model)), cfg.segmentation)
+    segmenter = segmenter_for(cfg.model, cfg.segmentation)
     refiner = MaskRefiner(cfg.mask)
     for path, image in images:
         seg = refiner.refine(image, segmenter.segment(image))

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vcamseg.config import Config
 from vcamseg.config.io import OutputConfig
+from vcamseg.config.model import ModelConfig
+from vcamseg.config.segmentation import SegmentationConfig
 from vcamseg.effects.compositor import Compositor
 from vcamseg.errors import InputError
 from vcamseg.io.loopback import ReaderMonitor, ReaderState, create_monitor
@@ -49,6 +52,16 @@ def build_segmenter(config: Config, running: SegmenterLike | None = None) -> Seg
     if isinstance(running, Segmenter) and running.model.config == config.model:
         return running.reconfigured(config.segmentation)
     return Segmenter(load_model(config.model, resolve_model_files(config.model)), config.segmentation)
+
+
+def segmenter_for(model: ModelConfig, segmentation: SegmentationConfig, model_json: Path | None = None) -> Segmenter:
+    """A segmenter of ``model`` (or of the BodyPix file ``model_json``) with ``segmentation``, made
+    in the same three steps as `build_segmenter`: for tests, benchmarks and `vcamseg segment`."""
+    from vcamseg.models.resolve import resolve_model_files
+    from vcamseg.segmentation.loader import load_model
+    from vcamseg.segmentation.segmenter import Segmenter
+
+    return Segmenter(load_model(model, resolve_model_files(model, bodypix_json=model_json)), segmentation)
 
 
 def build_compositor(config: Config) -> Compositor:
