@@ -60,8 +60,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=60.0, help="steady-state seconds measured (default 60)")
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds of streaming not counted (default 5)")
     parser.add_argument("--video", type=Path, default=DEFAULT_VIDEO, help="video upscaled to 1280x720 as the source")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help="config override passed to vcamseg run (repeatable)")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="config override passed to vcamseg run (repeatable)",
+    )
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="vcamseg-bench-") as tmp:
@@ -69,8 +75,18 @@ def main(argv: list[str] | None = None) -> int:
         frames = upscale(args.video, source)
         print(f"source: {args.video.name} upscaled to {WIDTH}x{HEIGHT} @ {FPS:g} fps ({frames} frames, looped)")
         socket, log_path = Path(tmp) / "control.sock", Path(tmp) / "daemon.log"
-        command = [sys.executable, "-m", "vcamseg", "run", "--source", str(source), "--output", "null",
-                   "--set", f"service.control_socket_path={socket}"]
+        command = [
+            sys.executable,
+            "-m",
+            "vcamseg",
+            "run",
+            "--source",
+            str(source),
+            "--output",
+            "null",
+            "--set",
+            f"service.control_socket_path={socket}",
+        ]
         for item in args.overrides:
             command += ["--set", item]
         env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
@@ -117,23 +133,31 @@ def measure(proc: subprocess.Popen, socket: Path, warmup_s: float, seconds: floa
 def report(samples: list[Sample], inference: str | None = None) -> None:
     first, last = samples[0], samples[-1]
     seconds = last.t - first.t
-    counts = {key: last.pipeline["frames"][key] - first.pipeline["frames"][key]
-              for key in ("out", "dropped", "repeated")}
+    counts = {
+        key: last.pipeline["frames"][key] - first.pipeline["frames"][key] for key in ("out", "dropped", "repeated")
+    }
     cpu = (last.cpu_s - first.cpu_s) * 1000.0 / max(1, counts["out"])
     ms = last.pipeline["ms"]
-    worst_p95 = max((s.pipeline["ms"]["latency_p95"] for s in samples if s.pipeline["ms"]["latency_p95"] is not None),
-                    default=None)
+    worst_p95 = max(
+        (s.pipeline["ms"]["latency_p95"] for s in samples if s.pipeline["ms"]["latency_p95"] is not None), default=None
+    )
 
     def fmt(value: float | None) -> str:
         return "-" if value is None else f"{value:.1f} ms"
 
     print(f"inference: {inference or last.pipeline['inference_device']}")
-    print(f"measured {seconds:.1f} s: {counts['out']} frames, {counts['out'] / seconds:.2f} fps delivered (target 30), "
-          f"{counts['dropped']} dropped (target 0), {counts['repeated']} repeated")
-    print(f"CPU {cpu:.1f} ms/frame (target <= 17); segment {fmt(ms['segment_mean'])}, "
-          f"composite {fmt(ms['composite_mean'])}")
-    print(f"latency p50 {fmt(ms['latency_p50'])}, p95 {fmt(ms['latency_p95'])} over the last 600 frames; worst "
-          f"20 s-window p95 {fmt(worst_p95)} (target <= 50 ms)")
+    print(
+        f"measured {seconds:.1f} s: {counts['out']} frames, {counts['out'] / seconds:.2f} fps delivered (target 30), "
+        f"{counts['dropped']} dropped (target 0), {counts['repeated']} repeated"
+    )
+    print(
+        f"CPU {cpu:.1f} ms/frame (target <= 17); segment {fmt(ms['segment_mean'])}, "
+        f"composite {fmt(ms['composite_mean'])}"
+    )
+    print(
+        f"latency p50 {fmt(ms['latency_p50'])}, p95 {fmt(ms['latency_p95'])} over the last 600 frames; worst "
+        f"20 s-window p95 {fmt(worst_p95)} (target <= 50 ms)"
+    )
 
 
 if __name__ == "__main__":

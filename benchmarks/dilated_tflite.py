@@ -50,15 +50,18 @@ def _calibration(video: Path, shape: tuple[int, int], count: int = 8) -> list[np
     return frames
 
 
-def _backends(graph: BodyPixGraph, function: object, threads: int, calibration: list[np.ndarray],
-              cache: Path) -> tuple[TFLiteBackend, TFLiteBackend]:
+def _backends(
+    graph: BodyPixGraph, function: object, threads: int, calibration: list[np.ndarray], cache: Path
+) -> tuple[TFLiteBackend, TFLiteBackend]:
     """Float and int8 TFLite models converted from ``function`` (the rewritten or the published graph)."""
     import tensorflow as tf
 
     float_model = tf.lite.TFLiteConverter.from_concrete_functions([function]).convert()
     form = BodyPixGraph(graph.path, graph.architecture, graph.output_stride, function, graph.digest)
-    return (TFLiteBackend(graph, threads, cache, model=float_model),
-            TFLiteBackend(graph, threads, cache, model=convert_int8(form, calibration), precision="int8"))
+    return (
+        TFLiteBackend(graph, threads, cache, model=float_model),
+        TFLiteBackend(graph, threads, cache, model=convert_int8(form, calibration), precision="int8"),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,8 +74,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     cfg = Config()
     print(f"median ms per inference, {args.runs} interleaved runs, {args.threads} threads, {os.cpu_count()} CPUs")
-    print(f"{'variant':28} {'input':>8} {'rewritten float':>16} {'published float':>16} "
-          f"{'rewritten int8':>15} {'published int8':>15}")
+    print(
+        f"{'variant':28} {'input':>8} {'rewritten float':>16} {'published float':>16} "
+        f"{'rewritten int8':>15} {'published int8':>15}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for key in args.variants:
             variant = parse_variant_key(key)
@@ -95,8 +100,10 @@ def main(argv: list[str] | None = None) -> int:
                     backend.run(image)
                     times[i].append((time.perf_counter() - start) * 1000.0)
             medians = [float(np.median(t)) for t in times]
-            print(f"{key:28} {shape[1]:>4}x{shape[0]:<3} {medians[0]:>16.2f} {medians[1]:>16.2f} "
-                  f"{medians[2]:>15.2f} {medians[3]:>15.2f}")
+            print(
+                f"{key:28} {shape[1]:>4}x{shape[0]:<3} {medians[0]:>16.2f} {medians[1]:>16.2f} "
+                f"{medians[2]:>15.2f} {medians[3]:>15.2f}"
+            )
     return 0
 
 

@@ -107,8 +107,12 @@ def main(argv: list[str] | None = None) -> int:
     timed(lazy_arrays, frame, min(args.runs, 20), warmup=2)
     rows.append(("(segmentation)", "part_ids + people, once per result", statistics.median(lazy), max(lazy)))
 
-    for name, mask in [("refine", MaskConfig()), ("refine", MaskConfig(edges="guided")),
-                       ("refine", MaskConfig(edges="none")), ("refine", MaskConfig(temporal_smoothing=0.0))]:
+    for name, mask in [
+        ("refine", MaskConfig()),
+        ("refine", MaskConfig(edges="guided")),
+        ("refine", MaskConfig(edges="none")),
+        ("refine", MaskConfig(temporal_smoothing=0.0)),
+    ]:
         refiner = MaskRefiner(mask)
         turn = iter(range(10**9))
         ms = timed(lambda f, r=refiner, t=turn: r.refine(f, segs[next(t) % 2]), frame, args.runs)
@@ -119,10 +123,19 @@ def main(argv: list[str] | None = None) -> int:
     seg.people  # noqa: B018
     picture = next((DATA / "images" / "voc2011_labelme").glob("*.jpg"))
     effects = [
-        BlurConfig(), ReplaceConfig(color="chroma_green"), ReplaceConfig(image=picture),
-        ReplaceConfig(video=DATA / "videos" / "intel_asl_again.mp4"), PartsConfig(), PartsConfig(per_person=True),
-        PartsConfig(mask_blur=5), PixelateConfig(), BlurPartsConfig(), MaskViewConfig(), MaskViewConfig(mode="parts"),
-        MirrorConfig(), NoneConfig(),
+        BlurConfig(),
+        ReplaceConfig(color="chroma_green"),
+        ReplaceConfig(image=picture),
+        ReplaceConfig(video=DATA / "videos" / "intel_asl_again.mp4"),
+        PartsConfig(),
+        PartsConfig(per_person=True),
+        PartsConfig(mask_blur=5),
+        PixelateConfig(),
+        BlurPartsConfig(),
+        MaskViewConfig(),
+        MaskViewConfig(mode="parts"),
+        MirrorConfig(),
+        NoneConfig(),
     ]
     for effect_config in effects:
         effect = build_effect(effect_config)
@@ -135,8 +148,10 @@ def main(argv: list[str] | None = None) -> int:
     ms = timed(lambda f: compositor.apply(f, segs[next(turn) % 2]), frame, args.runs)
     rows.append(("compositor", "default config (refine + blur)", *ms))
 
-    print(f"ms per {WIDTH}x{HEIGHT} frame, {args.video.name} frame {args.frame}, median of {args.runs} runs; "
-          f"{os.cpu_count()} CPUs, OpenCV {cv2.__version__} ({cv2.getNumThreads()} threads)")
+    print(
+        f"ms per {WIDTH}x{HEIGHT} frame, {args.video.name} frame {args.frame}, median of {args.runs} runs; "
+        f"{os.cpu_count()} CPUs, OpenCV {cv2.__version__} ({cv2.getNumThreads()} threads)"
+    )
     print(f"{'effect':<16} {'config':<48} {'median':>8} {'p90':>8}")
     for name, described, median, p90 in rows:
         print(f"{name:<16} {described:<48} {median:8.2f} {p90:8.2f}")

@@ -37,10 +37,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_config_args(parser)
     parser.add_argument("--runs", type=int, default=7, help="timed runs per measurement (median reported)")
-    parser.add_argument("--topology", type=Path, default=SHARED / "models" / "bodypix-topology-only" / "resnet50",
-                        help="folder with <quant>/model-stride16.json (the official ResNet50 topology)")
-    parser.add_argument("--video", type=Path, default=DEFAULT_VIDEO,
-                        help="real video whose frames calibrate the int8 model")
+    parser.add_argument(
+        "--topology",
+        type=Path,
+        default=SHARED / "models" / "bodypix-topology-only" / "resnet50",
+        help="folder with <quant>/model-stride16.json (the official ResNet50 topology)",
+    )
+    parser.add_argument(
+        "--video", type=Path, default=DEFAULT_VIDEO, help="real video whose frames calibrate the int8 model"
+    )
     args = parser.parse_args(argv)
     setup_logging("WARNING")
     cfg = load_cli_config(args)
@@ -48,9 +53,15 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for stride in (16, 32):
             model_json = synthesise_resnet50(args.topology, "float", Path(tmp) / f"s{stride}", stride)
-            model = type(cfg.model).model_validate({**cfg.model.model_dump(), "architecture": "ResNet50",
-                                                    "output_stride": stride, "multiplier": None,
-                                                    "cache_dir": Path(tmp) / "cache"})
+            model = type(cfg.model).model_validate(
+                {
+                    **cfg.model.model_dump(),
+                    "architecture": "ResNet50",
+                    "output_stride": stride,
+                    "multiplier": None,
+                    "cache_dir": Path(tmp) / "cache",
+                }
+            )
             graph = load_graph(model_json, "ResNet50", stride, digest=model_digest(model_json))
             # No selfie model: these rows time the BodyPix graph alone.
             segmenter = Segmenter(LoadedModel(model, graph, {}, cache_dir_for(model)), cfg.segmentation)

@@ -97,10 +97,22 @@ def take_sample(pid: int, socket: Path, t_s: float, effect: str, cpu: CpuMeter) 
     info = proc_status(pid)
     pipeline = request(socket, {"cmd": "status"}, timeout_s=30)["status"]["pipeline"]
     frames, ms = pipeline["frames"], pipeline["ms"]
-    return Sample(round(t_s, 1), effect, round(int(info["VmRSS"].split()[0]) / 1024, 1), int(info["Threads"]),
-                  len(os.listdir(f"/proc/{pid}/fd")), frames["in"], frames["out"], frames["dropped"],
-                  frames["repeated"], frames["placeholder"], pipeline["fps"]["now"], ms["latency_p95"],
-                  ms["cpu_per_frame"], *cpu.percent())
+    return Sample(
+        round(t_s, 1),
+        effect,
+        round(int(info["VmRSS"].split()[0]) / 1024, 1),
+        int(info["Threads"]),
+        len(os.listdir(f"/proc/{pid}/fd")),
+        frames["in"],
+        frames["out"],
+        frames["dropped"],
+        frames["repeated"],
+        frames["placeholder"],
+        pipeline["fps"]["now"],
+        ms["latency_p95"],
+        ms["cpu_per_frame"],
+        *cpu.percent(),
+    )
 
 
 class EffectSwitcher:
@@ -149,22 +161,33 @@ def summarise(samples: list[Sample], warmup_s: float, cycle_s: float, sample_eve
     dropped = after[-1].dropped - after[0].dropped
     measured_s = after[-1].t_s - after[0].t_s
     return {
-        "warmup_s": warmup_s, "measured_s": round(measured_s, 1), "cycle_s": cycle_s,
-        "rss_mb_after_warmup": rss_start, "rss_mb_end": rss_end, "rss_compared_at_s": [after[0].t_s, end_t],
+        "warmup_s": warmup_s,
+        "measured_s": round(measured_s, 1),
+        "cycle_s": cycle_s,
+        "rss_mb_after_warmup": rss_start,
+        "rss_mb_end": rss_end,
+        "rss_compared_at_s": [after[0].t_s, end_t],
         "rss_growth_pct": round(100.0 * (rss_end - rss_start) / rss_start, 2),
-        "rss_mb_max": max(s.rss_mb for s in samples), "rss_mb_last": after[-1].rss_mb,
-        "threads": [after[0].threads, after[-1].threads], "fds": [after[0].fds, after[-1].fds],
-        "fps_min": round(min(fps), 2), "fps_median": round(statistics.median(fps), 2),
+        "rss_mb_max": max(s.rss_mb for s in samples),
+        "rss_mb_last": after[-1].rss_mb,
+        "threads": [after[0].threads, after[-1].threads],
+        "fds": [after[0].fds, after[-1].fds],
+        "fps_min": round(min(fps), 2),
+        "fps_median": round(statistics.median(fps), 2),
         "source_fps": round(offered / measured_s, 2) if measured_s > 0 else None,
-        "frames_after_warmup": frames, "offered_after_warmup": offered, "dropped_after_warmup": dropped,
+        "frames_after_warmup": frames,
+        "offered_after_warmup": offered,
+        "dropped_after_warmup": dropped,
         # Sent over delivered by the source: how well the daemon kept pace with its camera, whatever
         # rate the machine could decode the camera's stream at (a frame in flight at either end
         # can tip it just over 1).
         "delivered_fraction_after_warmup": round(frames / max(1, offered), 5),
         "drop_fraction_after_warmup": round(dropped / max(1, frames), 5),
-        "intervals_with_drops": sum(1 for d in drops if d > 0), "intervals": len(drops),
+        "intervals_with_drops": sum(1 for d in drops if d > 0),
+        "intervals": len(drops),
         "longest_drop_run_intervals": longest,
-        "dropped_in_warmup": after[0].dropped, "repeated_after_warmup": after[-1].repeated - after[0].repeated,
+        "dropped_in_warmup": after[0].dropped,
+        "repeated_after_warmup": after[-1].repeated - after[0].repeated,
         "placeholder_after_warmup": after[-1].placeholder - after[0].placeholder,
         "daemon_cpu_pct": round(statistics.mean(s.daemon_cpu_pct for s in after[1:]), 1),
         "other_cpu_pct": round(statistics.mean(s.other_cpu_pct for s in after[1:]), 1),
@@ -173,19 +196,27 @@ def summarise(samples: list[Sample], warmup_s: float, cycle_s: float, sample_eve
 
 def report(summary: dict[str, Any], inference: str) -> None:
     print(f"inference: {inference}")
-    print(f"warm-up {summary['warmup_s']:.0f} s (model load + every effect built twice), then "
-          f"{summary['measured_s']:.0f} s measured")
-    print(f"RSS {summary['rss_mb_after_warmup']:.1f} MB after warm-up -> {summary['rss_mb_end']:.1f} MB at the end: "
-          f"{summary['rss_growth_pct']:+.2f} % (goal < 5 %); max {summary['rss_mb_max']:.1f} MB; threads "
-          f"{summary['threads'][0]} -> {summary['threads'][1]}, open files {summary['fds'][0]} -> {summary['fds'][1]}")
-    print(f"fps per interval: min {summary['fps_min']:.2f}, median {summary['fps_median']:.2f} (goal 30); the "
-          f"source delivered {summary['source_fps']:.2f} fps, of which "
-          f"{100 * summary['delivered_fraction_after_warmup']:.2f} % were sent (goal: all); CPU: daemon "
-          f"{summary['daemon_cpu_pct']:.0f} %, other processes {summary['other_cpu_pct']:.0f} % of the machine")
-    print(f"dropped after warm-up: {summary['dropped_after_warmup']} of {summary['frames_after_warmup']} frames "
-          f"({100 * summary['drop_fraction_after_warmup']:.3f} %), in {summary['intervals_with_drops']} of "
-          f"{summary['intervals']} intervals, longest run {summary['longest_drop_run_intervals']} (goal: none); "
-          f"{summary['dropped_in_warmup']} dropped during warm-up")
+    print(
+        f"warm-up {summary['warmup_s']:.0f} s (model load + every effect built twice), then "
+        f"{summary['measured_s']:.0f} s measured"
+    )
+    print(
+        f"RSS {summary['rss_mb_after_warmup']:.1f} MB after warm-up -> {summary['rss_mb_end']:.1f} MB at the end: "
+        f"{summary['rss_growth_pct']:+.2f} % (goal < 5 %); max {summary['rss_mb_max']:.1f} MB; threads "
+        f"{summary['threads'][0]} -> {summary['threads'][1]}, open files {summary['fds'][0]} -> {summary['fds'][1]}"
+    )
+    print(
+        f"fps per interval: min {summary['fps_min']:.2f}, median {summary['fps_median']:.2f} (goal 30); the "
+        f"source delivered {summary['source_fps']:.2f} fps, of which "
+        f"{100 * summary['delivered_fraction_after_warmup']:.2f} % were sent (goal: all); CPU: daemon "
+        f"{summary['daemon_cpu_pct']:.0f} %, other processes {summary['other_cpu_pct']:.0f} % of the machine"
+    )
+    print(
+        f"dropped after warm-up: {summary['dropped_after_warmup']} of {summary['frames_after_warmup']} frames "
+        f"({100 * summary['drop_fraction_after_warmup']:.3f} %), in {summary['intervals_with_drops']} of "
+        f"{summary['intervals']} intervals, longest run {summary['longest_drop_run_intervals']} (goal: none); "
+        f"{summary['dropped_in_warmup']} dropped during warm-up"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -193,33 +224,56 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minutes", type=float, default=30.0, help="how long it runs after the first frame")
     parser.add_argument("--effect-every", type=float, default=60.0, help="seconds between effect changes")
     parser.add_argument("--sample-every", type=float, default=5.0, help="seconds between samples")
-    parser.add_argument("--warmup-passes", type=int, default=2,
-                        help="passes through every effect not measured (default 2: see above)")
+    parser.add_argument(
+        "--warmup-passes", type=int, default=2, help="passes through every effect not measured (default 2: see above)"
+    )
     parser.add_argument("--video", type=Path, default=DEFAULT_VIDEO, help="video upscaled to 1280x720 as the source")
-    parser.add_argument("--out", type=Path, help="folder for samples.csv, summary.json, daemon.log "
-                                                 "(default: out/soak-TIMESTAMP)")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help="config override passed to vcamseg run (repeatable)")
+    parser.add_argument(
+        "--out", type=Path, help="folder for samples.csv, summary.json, daemon.log (default: out/soak-TIMESTAMP)"
+    )
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="config override passed to vcamseg run (repeatable)",
+    )
     args = parser.parse_args(argv)
     out = args.out or Path("out") / time.strftime("soak-%Y%m%d-%H%M%S")
     out.mkdir(parents=True, exist_ok=True)
     cycle_s = args.effect_every * len(EFFECTS)
     warmup_s = cycle_s * args.warmup_passes
     if args.minutes * 60 < warmup_s + 2 * args.sample_every:
-        parser.error(f"--minutes must leave time after the warm-up ({warmup_s:.0f} s: {args.warmup_passes} passes "
-                     f"through {len(EFFECTS)} effects every {args.effect_every:g} s)")
+        parser.error(
+            f"--minutes must leave time after the warm-up ({warmup_s:.0f} s: {args.warmup_passes} passes "
+            f"through {len(EFFECTS)} effects every {args.effect_every:g} s)"
+        )
 
     with tempfile.TemporaryDirectory(prefix="vcamseg-soak-") as tmp:
         folder = Path(tmp)
         source = folder / "source-1280x720.avi"
         frames = upscale(args.video, source)
-        print(f"source: {args.video.name} upscaled to {WIDTH}x{HEIGHT} @ {FPS:g} fps ({frames} frames, looped); "
-              f"effect every {args.effect_every:g} s, {len(EFFECTS)} effects; results in {out}")
+        print(
+            f"source: {args.video.name} upscaled to {WIDTH}x{HEIGHT} @ {FPS:g} fps ({frames} frames, looped); "
+            f"effect every {args.effect_every:g} s, {len(EFFECTS)} effects; results in {out}"
+        )
         socket, config = folder / "control.sock", folder / "config.yaml"
         base = {"service": {"control_socket_path": str(socket)}, "pipeline": {"stats_interval_s": 10}}
         write_config(config, {**base, "effects": EFFECTS[0][1]})
-        command = [sys.executable, "-m", "vcamseg", "run", "--config", str(config), "--source", str(source),
-                   "--output", "null", *[arg for item in args.overrides for arg in ("--set", item)]]
+        command = [
+            sys.executable,
+            "-m",
+            "vcamseg",
+            "run",
+            "--config",
+            str(config),
+            "--source",
+            str(source),
+            "--output",
+            "null",
+            *[arg for item in args.overrides for arg in ("--set", item)],
+        ]
         with (out / "daemon.log").open("w") as log:
             proc = subprocess.Popen(command, stderr=log, env=daemon_env())
             try:
@@ -231,16 +285,23 @@ def main(argv: list[str] | None = None) -> int:
         writer.writeheader()
         writer.writerows(asdict(s) for s in samples)
     summary = summarise(samples, warmup_s, cycle_s, args.sample_every)
-    summary.update(minutes=args.minutes, effect_every_s=args.effect_every, sample_every_s=args.sample_every,
-                   warmup_passes=args.warmup_passes,
-                   inference=inference, effects=[name for name, _ in EFFECTS], exit_code=proc.returncode)
+    summary.update(
+        minutes=args.minutes,
+        effect_every_s=args.effect_every,
+        sample_every_s=args.sample_every,
+        warmup_passes=args.warmup_passes,
+        inference=inference,
+        effects=[name for name, _ in EFFECTS],
+        exit_code=proc.returncode,
+    )
     (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
     report(summary, inference)
     return 0 if proc.returncode == 0 else 1
 
 
-def run(proc: subprocess.Popen[bytes], socket: Path, config: Path, base: dict[str, Any],
-        args: argparse.Namespace) -> tuple[list[Sample], str]:
+def run(
+    proc: subprocess.Popen[bytes], socket: Path, config: Path, base: dict[str, Any], args: argparse.Namespace
+) -> tuple[list[Sample], str]:
     """Wait for the first frame, then sample and switch effects until the time is up."""
     deadline = time.monotonic() + START_TIMEOUT_S
     while True:
@@ -274,8 +335,11 @@ def run(proc: subprocess.Popen[bytes], socket: Path, config: Path, base: dict[st
             next_sample += args.sample_every
             if len(samples) % max(1, round(60 / args.sample_every)) == 0:
                 last = samples[-1]
-                print(f"  {last.t_s:6.0f} s  RSS {last.rss_mb:7.1f} MB  {last.fps_now:5.1f} fps  "
-                      f"{last.dropped} dropped  ({effect})", flush=True)
+                print(
+                    f"  {last.t_s:6.0f} s  RSS {last.rss_mb:7.1f} MB  {last.fps_now:5.1f} fps  "
+                    f"{last.dropped} dropped  ({effect})",
+                    flush=True,
+                )
         time.sleep(max(0.0, min(next_sample, started + (changes + 1) * args.effect_every) - time.monotonic()))
     samples.append(take_sample(proc.pid, socket, time.monotonic() - started, effect, cpu))
     return samples, inference

@@ -61,11 +61,13 @@ def one_run(command: list[str], log_path: Path, trigger: re.Pattern[str] | str, 
     try:
         while not _found(trigger, log_path.read_text(errors="replace")):
             if proc.poll() is not None:
-                raise SystemExit(f"the daemon exited ({proc.returncode}) before {trigger!r}:\n"
-                                 f"{log_path.read_text()[-3000:]}")
+                raise SystemExit(
+                    f"the daemon exited ({proc.returncode}) before {trigger!r}:\n{log_path.read_text()[-3000:]}"
+                )
             if time.monotonic() > deadline:
-                raise SystemExit(f"no {trigger!r} in the log within {START_TIMEOUT_S:g} s:\n"
-                                 f"{log_path.read_text()[-3000:]}")
+                raise SystemExit(
+                    f"no {trigger!r} in the log within {START_TIMEOUT_S:g} s:\n{log_path.read_text()[-3000:]}"
+                )
             time.sleep(0.01)  # the loading case must catch the conversion while it runs
         time.sleep(streaming_s)
         other = cpu.percent()[1]
@@ -93,9 +95,11 @@ def report(case: str, runs: list[Run]) -> None:
     codes = sorted({r.exit_code for r in runs}, key=str)
     other = statistics.mean(r.other_cpu_pct for r in runs)
     if times:
-        print(f"{case}: {len(runs)} runs, stop median {statistics.median(times):.3f} s, max {max(times):.3f} s, "
-              f"min {min(times):.3f} s (promise: 1 s); exit codes {codes}; {hung} hung; other processes "
-              f"{other:.0f} % of the machine meanwhile")
+        print(
+            f"{case}: {len(runs)} runs, stop median {statistics.median(times):.3f} s, max {max(times):.3f} s, "
+            f"min {min(times):.3f} s (promise: 1 s); exit codes {codes}; {hung} hung; other processes "
+            f"{other:.0f} % of the machine meanwhile"
+        )
     else:
         print(f"{case}: {len(runs)} runs, every one still running {STOP_TIMEOUT_S:g} s after SIGTERM")
     print(f"  each: {', '.join('hung' if s is None else f'{s:.3f}' for s in (r.seconds for r in runs))} s")
@@ -104,22 +108,37 @@ def report(case: str, runs: list[Run]) -> None:
 def machine() -> str:
     """The CPU, its cores and whether it has AVX-512: the figures are this machine's."""
     cpuinfo = Path("/proc/cpuinfo").read_text()
-    model = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")),
-                 platform.processor() or "?")
-    return (f"{model}, {os.cpu_count()} cores, {'AVX-512' if 'avx512f' in cpuinfo else 'no AVX-512'}; "
-            f"Python {platform.python_version()}")
+    model = next(
+        (line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")),
+        platform.processor() or "?",
+    )
+    return (
+        f"{model}, {os.cpu_count()} cores, {'AVX-512' if 'avx512f' in cpuinfo else 'no AVX-512'}; "
+        f"Python {platform.python_version()}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=10, help="runs while streaming (default 10)")
-    parser.add_argument("--loading-runs", type=int, default=5,
-                        help="runs while the first model loads (default 5; 0: skip)")
-    parser.add_argument("--streaming", type=float, default=3.0,
-                        help="seconds of streaming before SIGTERM, after the first frames (default 3)")
+    parser.add_argument(
+        "--loading-runs", type=int, default=5, help="runs while the first model loads (default 5; 0: skip)"
+    )
+    parser.add_argument(
+        "--streaming",
+        type=float,
+        default=3.0,
+        help="seconds of streaming before SIGTERM, after the first frames (default 3)",
+    )
     parser.add_argument("--video", type=Path, default=DEFAULT_VIDEO, help="video upscaled to 1280x720 as the source")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help="config override passed to vcamseg run (repeatable)")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="config override passed to vcamseg run (repeatable)",
+    )
     args = parser.parse_args(argv)
 
     print(f"machine: {machine()}")
@@ -127,27 +146,46 @@ def main(argv: list[str] | None = None) -> int:
         folder = Path(tmp)
         source = folder / "source-1280x720.avi"
         frames = upscale(args.video, source)
-        print(f"source: {args.video.name} upscaled to {WIDTH}x{HEIGHT} @ {FPS:g} fps ({frames} frames, looped), "
-              f"null output")
+        print(
+            f"source: {args.video.name} upscaled to {WIDTH}x{HEIGHT} @ {FPS:g} fps ({frames} frames, looped), "
+            f"null output"
+        )
 
         def command(cache: Path) -> list[str]:
             # Its own cache (not the user's), and a control socket of its own: a daemon already
             # running on this machine must not turn the runs into "another daemon is running".
-            overrides = [f"model.cache_dir={cache}", f"service.control_socket_path={folder / 'control.sock'}",
-                         "pipeline.stats_interval_s=1", *args.overrides]
-            return [sys.executable, "-m", "vcamseg", "run", "--source", str(source), "--output", "null",
-                    *[arg for item in overrides for arg in ("--set", item)]]
+            overrides = [
+                f"model.cache_dir={cache}",
+                f"service.control_socket_path={folder / 'control.sock'}",
+                "pipeline.stats_interval_s=1",
+                *args.overrides,
+            ]
+            return [
+                sys.executable,
+                "-m",
+                "vcamseg",
+                "run",
+                "--source",
+                str(source),
+                "--output",
+                "null",
+                *[arg for item in overrides for arg in ("--set", item)],
+            ]
 
         # The first streaming run fills the cache (conversion); the others start warm, as a
         # daemon does every day. Only the stop is timed, so that first start costs nothing here.
-        streaming = [one_run(command(folder / "cache"), folder / f"streaming-{i}.log", STREAMING, args.streaming)
-                     for i in range(args.runs)]
+        streaming = [
+            one_run(command(folder / "cache"), folder / f"streaming-{i}.log", STREAMING, args.streaming)
+            for i in range(args.runs)
+        ]
         inference = re.search(r"inference device: (.*)", (folder / "streaming-0.log").read_text(errors="replace"))
         print(f"inference: {inference.group(1) if inference else '?'}")
         report(f"streaming (SIGTERM {args.streaming:g} s after the first frames)", streaming)
         if args.loading_runs > 0:
-            loading = [one_run(command(folder / f"cold-{i}"), folder / f"loading-{i}.log", LOADING, 0.0)
-                       for i in range(args.loading_runs)]
+            loading = [
+                one_run(command(folder / f"cold-{i}"), folder / f"loading-{i}.log", LOADING, 0.0)
+                for i in range(args.loading_runs)
+            ]
             report("first model loading (SIGTERM during the TFLite conversion)", loading)
             early = sum(r.stopped_before_model for r in loading)
             print(f"  stopped before the model was ready: {early} of {len(loading)}")

@@ -70,7 +70,8 @@ TF_BODYPIX_OUTPUT_NAMES = {
 }
 SUMMARY = re.compile(
     r"processed (?P<frames>\d+) frames -> .*?: (?P<fps>[0-9.]+) fps \(wall\), CPU (?P<cpu>[0-9.]+|-) ms/frame, "
-    r"latency p50 (?P<p50>[0-9.]+|-) ms, p95 (?P<p95>[0-9.]+|-) ms")
+    r"latency p50 (?P<p50>[0-9.]+|-) ms, p95 (?P<p95>[0-9.]+|-) ms"
+)
 RESULT_PREFIX = "VS_TF_BODYPIX_RESULT "
 QUIET_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1"}
 
@@ -177,15 +178,21 @@ def drive_tf_bodypix(frames: int, warmup: int, cli_args: list[str]) -> None:
         raise SystemExit(f"tf-bodypix stopped after {count} frames")
     (t0, c0), (t1, c1) = marks["start"], marks["end"]
     frame_times.sort()
-    print(RESULT_PREFIX + json.dumps({
-        "frames": frames,
-        "fps": frames / (t1 - t0),
-        "cpu_ms": (c1 - c0) * 1000.0 / frames,
-        "p50_ms": 1000.0 * frame_times[len(frame_times) // 2],
-        "p95_ms": 1000.0 * frame_times[min(len(frame_times) - 1, int(0.95 * len(frame_times)))],
-        "startup_s": marks["first"][0] - started_wall,
-        "startup_cpu_s": marks["first"][1] - started_cpu,
-    }), flush=True)
+    print(
+        RESULT_PREFIX
+        + json.dumps(
+            {
+                "frames": frames,
+                "fps": frames / (t1 - t0),
+                "cpu_ms": (c1 - c0) * 1000.0 / frames,
+                "p50_ms": 1000.0 * frame_times[len(frame_times) // 2],
+                "p95_ms": 1000.0 * frame_times[min(len(frame_times) - 1, int(0.95 * len(frame_times)))],
+                "startup_s": marks["first"][0] - started_wall,
+                "startup_cpu_s": marks["first"][1] - started_cpu,
+            }
+        ),
+        flush=True,
+    )
 
 
 # --- parent side: running and measuring the two tools ---------------------------------------
@@ -213,16 +220,35 @@ def _run_measured(command: list[str]) -> tuple[str, float | None]:
         tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
         raise RuntimeError(f"{' '.join(command[:6])} ... exited {proc.returncode}:\n{tail}")
     machine_cpu_s = (busy1 - busy0) / os.sysconf("SC_CLK_TCK")
-    child_cpu_s = (after_children.children_user - before_children.children_user
-                   + after_children.children_system - before_children.children_system)
+    child_cpu_s = (
+        after_children.children_user
+        - before_children.children_user
+        + after_children.children_system
+        - before_children.children_system
+    )
     other = max(0.0, machine_cpu_s - child_cpu_s) / wall if wall > 0 else None
     return proc.stdout, other
 
 
 def tf_bodypix_args(effect: str, saved_model: Path, video: Path, background: Path, threshold: float) -> list[str]:
-    common = ["--model-path", str(saved_model), "--model-architecture", "mobilenet_v1", "--output-stride", "16",
-              "--internal-resolution", "0.5", "--threshold", str(threshold),
-              "--source", str(video), "--source-fps", "0", "--output", "null"]
+    common = [
+        "--model-path",
+        str(saved_model),
+        "--model-architecture",
+        "mobilenet_v1",
+        "--output-stride",
+        "16",
+        "--internal-resolution",
+        "0.5",
+        "--threshold",
+        str(threshold),
+        "--source",
+        str(video),
+        "--source-fps",
+        "0",
+        "--output",
+        "null",
+    ]
     if effect == "blur":
         return ["blur-background", *common, "--background-blur", "15"]
     if effect == "replace":
@@ -233,9 +259,15 @@ def tf_bodypix_args(effect: str, saved_model: Path, video: Path, background: Pat
 
 
 def run_tf_bodypix(effect: str, args: argparse.Namespace, saved_model: Path) -> Run:
-    command = [sys.executable, str(Path(__file__).resolve()), "_drive-tf-bodypix", str(args.frames),
-               str(args.warmup), "--",
-               *tf_bodypix_args(effect, saved_model, args.video, args.background, args.threshold)]
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "_drive-tf-bodypix",
+        str(args.frames),
+        str(args.warmup),
+        "--",
+        *tf_bodypix_args(effect, saved_model, args.video, args.background, args.threshold),
+    ]
     stdout, other = _run_measured(command)
     line = next((ln for ln in stdout.splitlines() if ln.startswith(RESULT_PREFIX)), None)
     if line is None:
@@ -245,15 +277,39 @@ def run_tf_bodypix(effect: str, args: argparse.Namespace, saved_model: Path) -> 
 
 
 def vcamseg_command(effect: str, args: argparse.Namespace, like_for_like: bool) -> list[str]:
-    command = [sys.executable, "-m", "vcamseg", "process", str(args.video), "null", "--effect", effect,
-               "--frames", str(args.warmup + args.frames),
-               "--set", f"model.dir={MODEL_DIR}", "--set", "model.architecture=MobileNetV1",
-               "--set", "model.multiplier=0.5", "--set", "model.output_stride=16", "--set", "model.quant_bytes=4"]
+    command = [
+        sys.executable,
+        "-m",
+        "vcamseg",
+        "process",
+        str(args.video),
+        "null",
+        "--effect",
+        effect,
+        "--frames",
+        str(args.warmup + args.frames),
+        "--set",
+        f"model.dir={MODEL_DIR}",
+        "--set",
+        "model.architecture=MobileNetV1",
+        "--set",
+        "model.multiplier=0.5",
+        "--set",
+        "model.output_stride=16",
+        "--set",
+        "model.quant_bytes=4",
+    ]
     if effect == "replace":
         command += ["--background", str(args.background)]
     if like_for_like:
-        command += ["--set", "segmentation.internal_resolution=0.5", "--set", "pipeline.segment_every_n_frames=1",
-                    "--set", f"segmentation.threshold={args.threshold}"]
+        command += [
+            "--set",
+            "segmentation.internal_resolution=0.5",
+            "--set",
+            "pipeline.segment_every_n_frames=1",
+            "--set",
+            f"segmentation.threshold={args.threshold}",
+        ]
     return command
 
 
@@ -281,17 +337,23 @@ def _fmt(value: float | None, digits: int = 1) -> str:
 
 
 def comparison_table(results: dict[tuple[str, str], Series], effects: Sequence[str]) -> str:
-    rows = ["| effect | tf-bodypix fps | tf-bodypix CPU ms/frame | vcamseg fps | vcamseg CPU ms/frame "
-            "| fps ratio | CPU ratio | target met |",
-            "|---|---:|---:|---:|---:|---:|---:|---|"]
+    rows = [
+        "| effect | tf-bodypix fps | tf-bodypix CPU ms/frame | vcamseg fps | vcamseg CPU ms/frame "
+        "| fps ratio | CPU ratio | target met |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
     for effect in effects:
         theirs, ours = results[(effect, "tf-bodypix")], results[(effect, "vcamseg")]
         t_fps, t_cpu = theirs.median("fps"), theirs.median("cpu_ms")
         o_fps, o_cpu = ours.median("fps"), ours.median("cpu_ms")
         fps_ratio = o_fps / t_fps if o_fps and t_fps else None
         cpu_ratio = o_cpu / t_cpu if o_cpu and t_cpu else None
-        met = (fps_ratio is not None and cpu_ratio is not None
-               and fps_ratio >= TARGET_FPS_RATIO and cpu_ratio <= TARGET_CPU_RATIO)
+        met = (
+            fps_ratio is not None
+            and cpu_ratio is not None
+            and fps_ratio >= TARGET_FPS_RATIO
+            and cpu_ratio <= TARGET_CPU_RATIO
+        )
         verdict = "yes" if met else "no"
         if not met and fps_ratio is not None and cpu_ratio is not None:
             misses = []
@@ -300,22 +362,28 @@ def comparison_table(results: dict[tuple[str, str], Series], effects: Sequence[s
             if cpu_ratio > TARGET_CPU_RATIO:
                 misses.append(f"CPU {cpu_ratio:.3f} > 0.333")
             verdict = f"no ({', '.join(misses)})"
-        rows.append(f"| {effect} | {_fmt(t_fps)} | {_fmt(t_cpu)} | {_fmt(o_fps)} | {_fmt(o_cpu)} "
-                    f"| {_fmt(fps_ratio, 2)}x | {_fmt(cpu_ratio, 2)} | {verdict} |")
+        rows.append(
+            f"| {effect} | {_fmt(t_fps)} | {_fmt(t_cpu)} | {_fmt(o_fps)} | {_fmt(o_cpu)} "
+            f"| {_fmt(fps_ratio, 2)}x | {_fmt(cpu_ratio, 2)} | {verdict} |"
+        )
     return "\n".join(rows)
 
 
 def detail_table(results: dict[tuple[str, str], Series], effects: Sequence[str], tools: Sequence[str]) -> str:
-    rows = ["| effect | run | fps (runs) | CPU ms/frame (runs) | p50 / p95 ms* | startup s | other load (cores) |",
-            "|---|---|---|---|---|---:|---:|"]
+    rows = [
+        "| effect | run | fps (runs) | CPU ms/frame (runs) | p50 / p95 ms* | startup s | other load (cores) |",
+        "|---|---|---|---|---|---:|---:|",
+    ]
     for effect in effects:
         for tool in tools:
             s = results[(effect, tool)]
             fps = ", ".join(f"{r.fps:.1f}" for r in s.runs)
             cpu = ", ".join(f"{r.cpu_ms:.1f}" for r in s.runs)
-            rows.append(f"| {effect} | {tool} | {fps} | {cpu} | {_fmt(s.median('p50_ms'))} / "
-                        f"{_fmt(s.median('p95_ms'))} | {_fmt(s.median('startup_s'))} | "
-                        f"{_fmt(s.median('other_cores'), 2)} |")
+            rows.append(
+                f"| {effect} | {tool} | {fps} | {cpu} | {_fmt(s.median('p50_ms'))} / "
+                f"{_fmt(s.median('p95_ms'))} | {_fmt(s.median('startup_s'))} | "
+                f"{_fmt(s.median('other_cores'), 2)} |"
+            )
     return "\n".join(rows)
 
 
@@ -340,14 +408,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--frames", type=int, default=150, help="frames measured after the warm-up (default 150)")
     parser.add_argument("--warmup", type=int, default=10, help="frames not measured at the start (default 10)")
     parser.add_argument("--repeats", type=int, default=3, help="runs of each (effect, tool), interleaved (default 3)")
-    parser.add_argument("--effects", type=_effects, default=list(EFFECTS),
-                        help=f"comma-separated subset of {','.join(EFFECTS)} (default all)")
+    parser.add_argument(
+        "--effects",
+        type=_effects,
+        default=list(EFFECTS),
+        help=f"comma-separated subset of {','.join(EFFECTS)} (default all)",
+    )
     parser.add_argument("--video", type=Path, default=DEFAULT_VIDEO, help="input video (default sam2_bedroom.mp4)")
     parser.add_argument("--background", type=Path, default=DEFAULT_BACKGROUND, help="background image for replace")
-    parser.add_argument("--threshold", type=float, default=0.75,
-                        help="mask threshold for both (default 0.75, tf-bodypix's default)")
-    parser.add_argument("--no-default-config", action="store_true",
-                        help="skip the extra vcamseg runs with its default config")
+    parser.add_argument(
+        "--threshold", type=float, default=0.75, help="mask threshold for both (default 0.75, tf-bodypix's default)"
+    )
+    parser.add_argument(
+        "--no-default-config", action="store_true", help="skip the extra vcamseg runs with its default config"
+    )
     args = parser.parse_args(argv)
     if args.frames < 2 or args.warmup < 1 or args.repeats < 1:
         parser.error("--frames must be >= 2, --warmup >= 1, --repeats >= 1")
@@ -371,9 +445,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     tools = ["tf-bodypix", "vcamseg"] + ([] if args.no_default_config else ["vcamseg default config"])
     results = {(e, t): Series() for e in args.effects for t in tools}
-    print(f"video: {args.video.name}, model: MobileNetV1 0.50 stride 16 float ({MODEL_JSON}), "
-          f"internal resolution 0.5, threshold {args.threshold}, {args.frames} frames measured after "
-          f"{args.warmup} warm-up, {args.repeats} repeats; {os.cpu_count()} CPUs, load average {_load()}", flush=True)
+    print(
+        f"video: {args.video.name}, model: MobileNetV1 0.50 stride 16 float ({MODEL_JSON}), "
+        f"internal resolution 0.5, threshold {args.threshold}, {args.frames} frames measured after "
+        f"{args.warmup} warm-up, {args.repeats} repeats; {os.cpu_count()} CPUs, load average {_load()}",
+        flush=True,
+    )
     with tempfile.TemporaryDirectory(prefix="vs-tf-bodypix-") as tmp:
         # The folder name carries the architecture and stride too (tf-bodypix guesses from it).
         saved_model = Path(tmp) / "mobilenet-float-050-stride16"
@@ -386,31 +463,42 @@ def main(argv: list[str] | None = None) -> int:
                     else:
                         run = run_vcamseg(effect, args, like_for_like=tool == "vcamseg")
                     results[(effect, tool)].runs.append(run)
-                    print(f"  [{repeat + 1}/{args.repeats}] {effect:8s} {tool:23s} {run.fps:6.1f} fps "
-                          f"{run.cpu_ms:6.1f} ms CPU/frame  (other load {_fmt(run.other_cores, 2)} cores, "
-                          f"load average {_load()})", flush=True)
+                    print(
+                        f"  [{repeat + 1}/{args.repeats}] {effect:8s} {tool:23s} {run.fps:6.1f} fps "
+                        f"{run.cpu_ms:6.1f} ms CPU/frame  (other load {_fmt(run.other_cores, 2)} cores, "
+                        f"load average {_load()})",
+                        flush=True,
+                    )
 
-    print(f"\nlike for like (every frame segmented, internal resolution 0.5, threshold {args.threshold}); "
-          f"medians of {args.repeats}; ratios = vcamseg / tf-bodypix\n")
+    print(
+        f"\nlike for like (every frame segmented, internal resolution 0.5, threshold {args.threshold}); "
+        f"medians of {args.repeats}; ratios = vcamseg / tf-bodypix\n"
+    )
     print(comparison_table(results, args.effects))
     if not args.no_default_config:
-        print("\nvcamseg with its default config (NOT like for like: segment_every_n_frames, internal "
-              "resolution and threshold at their defaults), medians:\n")
+        print(
+            "\nvcamseg with its default config (NOT like for like: segment_every_n_frames, internal "
+            "resolution and threshold at their defaults), medians:\n"
+        )
         print("| effect | vcamseg default config fps | CPU ms/frame |\n|---|---:|---:|")
         for effect in args.effects:
             s = results[(effect, "vcamseg default config")]
             print(f"| {effect} | {_fmt(s.median('fps'))} | {_fmt(s.median('cpu_ms'))} |")
     print("\nall runs (other load: CPU used by other processes on the machine during the run, median):\n")
     print(detail_table(results, args.effects, tools))
-    print("\n* tf-bodypix: time between frames (it runs one frame at a time); vcamseg: read -> written latency "
-          "(its stages overlap). startup: process start -> first frame out (model load, first inference).")
+    print(
+        "\n* tf-bodypix: time between frames (it runs one frame at a time); vcamseg: read -> written latency "
+        "(its stages overlap). startup: process start -> first frame out (model load, first inference)."
+    )
     print(f"\nload average at the end: {_load()}")
     others = [r.other_cores for s in results.values() for r in s.runs if r.other_cores is not None]
     if others and statistics.median(others) > OTHER_LOAD_WARNING:
-        print(f"WARNING: other processes used {statistics.median(others):.2f} of {os.cpu_count()} cores during the "
-              "runs (median): both tools were short of CPU, so fps are not comparable with a quiet machine's and "
-              "CPU ms/frame is inflated (by 5-10 % at about 1 core of other load). Rerun on a quiet machine for "
-              "figures to quote.")
+        print(
+            f"WARNING: other processes used {statistics.median(others):.2f} of {os.cpu_count()} cores during the "
+            "runs (median): both tools were short of CPU, so fps are not comparable with a quiet machine's and "
+            "CPU ms/frame is inflated (by 5-10 % at about 1 core of other load). Rerun on a quiet machine for "
+            "figures to quote."
+        )
     return 0
 
 

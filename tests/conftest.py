@@ -46,8 +46,10 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if HAVE_SHARED:
         return
-    skip = pytest.mark.skip(reason=f"needs the shared models and data at {SHARED} (set VCAMSEG_SHARED); "
-                            "`-m pure` selects the tests that do not")
+    skip = pytest.mark.skip(
+        reason=f"needs the shared models and data at {SHARED} (set VCAMSEG_SHARED); "
+        "`-m pure` selects the tests that do not"
+    )
     for item in items:
         if "pure" not in item.keywords:
             item.add_marker(skip)

@@ -24,8 +24,16 @@ from tests.speed import STOP_PROMISE_S, allowance, describe, scaled
 from vcamseg.service.client import NoDaemon, request
 
 # Small frames and the TFLite backend: the model loads and runs fast on 2 cores.
-FAST = ("--set", "model.backend=tflite", "--set", "source.width=320", "--set", "source.height=240",
-        "--set", "pipeline.stats_interval_s=1")
+FAST = (
+    "--set",
+    "model.backend=tflite",
+    "--set",
+    "source.width=320",
+    "--set",
+    "source.height=240",
+    "--set",
+    "pipeline.stats_interval_s=1",
+)
 
 
 class DaemonProcess:
@@ -35,9 +43,18 @@ class DaemonProcess:
     None values, removed from) the test environment. ``socket_path``: the default one (the
     daemon is not told where its socket is)."""
 
-    def __init__(self, folder: Path, config_text: str = "", *, config: Path | None = None, source: str = "test",
-                 output: str = "null", extra_args: Sequence[str] = FAST, env: dict[str, str | None] | None = None,
-                 socket_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        config_text: str = "",
+        *,
+        config: Path | None = None,
+        source: str = "test",
+        output: str = "null",
+        extra_args: Sequence[str] = FAST,
+        env: dict[str, str | None] | None = None,
+        socket_path: Path | None = None,
+    ) -> None:
         self.folder = folder
         self.config = config or folder / "config.yaml"
         if config is None:
@@ -51,8 +68,19 @@ class DaemonProcess:
                 environment.pop(key, None)
             else:
                 environment[key] = value
-        command = [sys.executable, "-m", "vcamseg", "run", "--config", str(self.config), "--source", source,
-                   "--output", output, *extra_args]
+        command = [
+            sys.executable,
+            "-m",
+            "vcamseg",
+            "run",
+            "--config",
+            str(self.config),
+            "--source",
+            source,
+            "--output",
+            output,
+            *extra_args,
+        ]
         if socket_path is None:
             command += ["--set", f"service.control_socket_path={self.socket}"]
         self.started = time.monotonic()
@@ -88,8 +116,9 @@ class DaemonProcess:
         timeout = scaled(timeout)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            assert self.proc.poll() is None, f"the daemon exited ({self.proc.returncode}) while waiting for " \
-                                             f"{what}:\n{self.text_log()[-4000:]}"
+            assert self.proc.poll() is None, (
+                f"the daemon exited ({self.proc.returncode}) while waiting for {what}:\n{self.text_log()[-4000:]}"
+            )
             try:
                 value = condition()
             except NoDaemon:
@@ -119,8 +148,10 @@ class DaemonProcess:
         try:
             code = self.proc.wait(allowance(STOP_PROMISE_S))
         except subprocess.TimeoutExpired:
-            pytest.fail(f"still running {time.monotonic() - sent:.1f} s after SIGTERM ({describe(STOP_PROMISE_S)})"
-                        f"\n{self.text_log()[-4000:]}")
+            pytest.fail(
+                f"still running {time.monotonic() - sent:.1f} s after SIGTERM ({describe(STOP_PROMISE_S)})"
+                f"\n{self.text_log()[-4000:]}"
+            )
         elapsed = time.monotonic() - sent
         assert code == 0, f"exit code {code} after SIGTERM\n{self.text_log()[-4000:]}"
         return elapsed

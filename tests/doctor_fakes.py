@@ -55,12 +55,22 @@ def _write(path: Path, text: str) -> None:
     path.write_text(text)
 
 
-def fake_host(root: Path, *, loaded: bool = True, version: str | None = "0.13.2", installed: bool = True,
-              loopbacks: dict[str, Loopback] | None = None, cameras: dict[str, Camera] | None = None,
-              exclusive_caps_param: str | None = None, holders: dict[str, list[Holder]] | None = None,
-              groups: frozenset[int] = frozenset({GID, VIDEO_GID}), secure_boot: bool | None = None,
-              dkms_versions: tuple[str, ...] = (), systemctl: CommandResult | None = None,
-              cmdlines: dict[int, list[str]] | None = None) -> Host:
+def fake_host(
+    root: Path,
+    *,
+    loaded: bool = True,
+    version: str | None = "0.13.2",
+    installed: bool = True,
+    loopbacks: dict[str, Loopback] | None = None,
+    cameras: dict[str, Camera] | None = None,
+    exclusive_caps_param: str | None = None,
+    holders: dict[str, list[Holder]] | None = None,
+    groups: frozenset[int] = frozenset({GID, VIDEO_GID}),
+    secure_boot: bool | None = None,
+    dkms_versions: tuple[str, ...] = (),
+    systemctl: CommandResult | None = None,
+    cmdlines: dict[int, list[str]] | None = None,
+) -> Host:
     """A machine under ``root``. ``loopbacks`` default: one vcamseg device, /dev/video10, no writer."""
     sys_, dev, lib, var = root / "sys", root / "dev", root / "lib" / "modules", root / "var" / "lib"
     for pid, argv in (cmdlines or {}).items():
@@ -72,8 +82,11 @@ def fake_host(root: Path, *, loaded: bool = True, version: str | None = "0.13.2"
     infos: dict[str, DeviceInfo] = {}
     perms: dict[str, tuple[int, int]] = {}
     if installed:
-        _write(lib / RELEASE / "modules.dep", "kernel/drivers/media/mc/mc.ko:\n"
-               "updates/dkms/v4l2loopback.ko: kernel/drivers/media/v4l2-core/videodev.ko\n")
+        _write(
+            lib / RELEASE / "modules.dep",
+            "kernel/drivers/media/mc/mc.ko:\n"
+            "updates/dkms/v4l2loopback.ko: kernel/drivers/media/v4l2-core/videodev.ko\n",
+        )
     else:
         _write(lib / RELEASE / "modules.dep", "kernel/drivers/media/mc/mc.ko:\n")
     for version_dir in dkms_versions:
@@ -99,8 +112,9 @@ def fake_host(root: Path, *, loaded: bool = True, version: str | None = "0.13.2"
             _write(node / "format", lb.format + ("\n" if lb.format else ""))
             (dev / name).touch()
             perms[str(dev / name)] = (lb.mode, lb.gid)
-            infos[str(dev / name)] = DeviceInfo(str(dev / name), LOOPBACK_DRIVER, lb.label,
-                                                f"platform:v4l2loopback-{name}", lb.capture, lb.output)
+            infos[str(dev / name)] = DeviceInfo(
+                str(dev / name), LOOPBACK_DRIVER, lb.label, f"platform:v4l2loopback-{name}", lb.capture, lb.output
+            )
     for name, cam in cameras.items():
         (dev / name).touch()
         perms[str(dev / name)] = (cam.mode, cam.gid)
@@ -121,12 +135,35 @@ def fake_host(root: Path, *, loaded: bool = True, version: str | None = "0.13.2"
         if path not in perms:
             return st
         mode, gid = perms[path]
-        return os.stat_result((stat_module.S_IFCHR | mode, st.st_ino, st.st_dev, 1, 0, gid, 0,
-                               int(st.st_atime), int(st.st_mtime), int(st.st_ctime)))
+        return os.stat_result(
+            (
+                stat_module.S_IFCHR | mode,
+                st.st_ino,
+                st.st_dev,
+                1,
+                0,
+                gid,
+                0,
+                int(st.st_atime),
+                int(st.st_mtime),
+                int(st.st_ctime),
+            )
+        )
 
-    return Host(sys=sys_, dev=dev, lib_modules=lib, var_lib=var, proc=root / "proc", kernel_release=RELEASE,
-                uid=UID, user=USER, groups=groups, stat=stat,
-                access=lambda path, want: mode_allows(stat(path), UID, groups, want),
-                device_info=device_info, camera_modes=camera_modes,
-                holders=lambda path: (holders or {}).get(Path(path).name, []),
-                command=lambda argv: systemctl)
+    return Host(
+        sys=sys_,
+        dev=dev,
+        lib_modules=lib,
+        var_lib=var,
+        proc=root / "proc",
+        kernel_release=RELEASE,
+        uid=UID,
+        user=USER,
+        groups=groups,
+        stat=stat,
+        access=lambda path, want: mode_allows(stat(path), UID, groups, want),
+        device_info=device_info,
+        camera_modes=camera_modes,
+        holders=lambda path: (holders or {}).get(Path(path).name, []),
+        command=lambda argv: systemctl,
+    )

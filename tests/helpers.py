@@ -52,8 +52,6 @@ def load_pair(row: dict[str, str]) -> tuple[np.ndarray, np.ndarray]:
     return cv2.imread(str(root / row["image"])), cv2.imread(str(root / row["mask"]), cv2.IMREAD_GRAYSCALE) > 127
 
 
-
-
 def flip_byte(path: Path, offset: int = 1000) -> None:
     """Damage a file in place, same size: only a checksum can tell."""
     data = bytearray(path.read_bytes())

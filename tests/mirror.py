@@ -53,8 +53,9 @@ def mirrors() -> Iterator[Callable[..., Server]]:
 
     def start(folder: Path, *, fail_first: int = 0, redirect_to: str | None = None) -> Server:
         requests: list[str] = []
-        handler = type("Handler", (_MirrorHandler,), {
-            "requests": requests, "fail_first": fail_first, "redirect_to": redirect_to})
+        handler = type(
+            "Handler", (_MirrorHandler,), {"requests": requests, "fail_first": fail_first, "redirect_to": redirect_to}
+        )
         httpd = _MirrorServer(("127.0.0.1", 0), partial(handler, directory=str(folder)))
         # A short poll interval makes shutdown() return at once instead of after up to 0.5 s.
         thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)

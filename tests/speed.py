@@ -63,5 +63,4 @@ def scaled(timeout_s: float) -> float:
 
 def describe(promise_s: float) -> str:
     """How ``allowance(promise_s)`` came about, for failure messages."""
-    return (f"allowed {allowance(promise_s):.1f} s: {MARGIN:g} x the {promise_s:g} s promise x slowness "
-            f"{slowness():.2f}")
+    return f"allowed {allowance(promise_s):.1f} s: {MARGIN:g} x the {promise_s:g} s promise x slowness {slowness():.2f}"

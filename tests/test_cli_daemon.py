@@ -24,8 +24,9 @@ def _env() -> dict[str, str]:
 
 
 def _cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "vcamseg", *args], capture_output=True, text=True,
-                          timeout=timeout, env=_env())
+    return subprocess.run(
+        [sys.executable, "-m", "vcamseg", *args], capture_output=True, text=True, timeout=timeout, env=_env()
+    )
 
 
 def _frame_count(path: Path) -> int:
@@ -39,9 +40,27 @@ def _frame_count(path: Path) -> int:
 def test_run_stops_on_sigterm_and_finishes_the_file(tmp_path: Path) -> None:
     out = tmp_path / "run.mp4"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "vcamseg", "run", "--source", "test", "--output", str(out), *FAST,
-         "--set", "source.width=320", "--set", "source.height=240", "--set", "pipeline.stats_interval_s=0.5"],
-        stderr=subprocess.PIPE, text=True, env=_env())
+        [
+            sys.executable,
+            "-m",
+            "vcamseg",
+            "run",
+            "--source",
+            "test",
+            "--output",
+            str(out),
+            *FAST,
+            "--set",
+            "source.width=320",
+            "--set",
+            "source.height=240",
+            "--set",
+            "pipeline.stats_interval_s=0.5",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
+    )
     assert proc.stderr is not None
     log: list[str] = []
     try:
@@ -83,8 +102,11 @@ def test_process_writes_every_frame_and_one_summary_line(data_dir: Path, tmp_pat
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 1
-    assert re.fullmatch(r"processed 51 frames -> .*processed\.mp4: [0-9.]+ fps \(wall\), CPU [0-9.]+ ms/frame, "
-                        r"latency p50 [0-9.]+ ms, p95 [0-9.]+ ms", lines[0]), lines[0]
+    assert re.fullmatch(
+        r"processed 51 frames -> .*processed\.mp4: [0-9.]+ fps \(wall\), CPU [0-9.]+ ms/frame, "
+        r"latency p50 [0-9.]+ ms, p95 [0-9.]+ ms",
+        lines[0],
+    ), lines[0]
     assert _frame_count(out) == 51
     cap = cv2.VideoCapture(str(out))
     assert (cap.get(cv2.CAP_PROP_FRAME_WIDTH), cap.get(cv2.CAP_PROP_FRAME_HEIGHT)) == (640, 480)
@@ -93,8 +115,16 @@ def test_process_writes_every_frame_and_one_summary_line(data_dir: Path, tmp_pat
 
 def test_process_frames_limit_and_image_output(data_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "last.png"
-    result = _cli("process", str(data_dir / "videos" / "intel_asl_thanks.mp4"), str(out), "--frames", "3",
-                  "--effect", "mirror", *FAST)
+    result = _cli(
+        "process",
+        str(data_dir / "videos" / "intel_asl_thanks.mp4"),
+        str(out),
+        "--frames",
+        "3",
+        "--effect",
+        "mirror",
+        *FAST,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("processed 3 frames")
     assert cv2.imread(str(out)).shape == (480, 640, 3)
@@ -108,8 +138,18 @@ def test_process_unknown_effect_is_one_clear_line(data_dir: Path, tmp_path: Path
 
 def test_snapshot_writes_one_composited_frame(tmp_path: Path) -> None:
     out = tmp_path / "snap.png"
-    result = _cli("snapshot", "--source", "test", "--output", str(out), *FAST,
-                  "--set", "source.width=320", "--set", "source.height=180")
+    result = _cli(
+        "snapshot",
+        "--source",
+        "test",
+        "--output",
+        str(out),
+        *FAST,
+        "--set",
+        "source.width=320",
+        "--set",
+        "source.height=180",
+    )
     assert result.returncode == 0, result.stderr
     assert cv2.imread(str(out)).shape == (180, 320, 3)
 

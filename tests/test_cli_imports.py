@@ -18,15 +18,25 @@ HEAVY = ("cv2", "tensorflow", "tflite_runtime", "ai_edge_litert")
 
 def _imported(*args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
     """Run ``python -X importtime -m vcamseg ARGS``; the top-level packages it imported."""
-    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "vcamseg", *args], capture_output=True,
-                          text=True, cwd=REPO, timeout=60)
-    modules = {line.rsplit("|", 1)[1].strip().split(".")[0] for line in done.stderr.splitlines()
-               if line.startswith("import time:") and "|" in line}
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "vcamseg", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    )
+    modules = {
+        line.rsplit("|", 1)[1].strip().split(".")[0]
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
     return done, modules
 
 
-@pytest.mark.parametrize("args", [("status", "--socket", "/nonexistent"),
-                                  ("set", "effects.0.background_blur=25", "--socket", "/nonexistent")])
+@pytest.mark.parametrize(
+    "args",
+    [("status", "--socket", "/nonexistent"), ("set", "effects.0.background_blur=25", "--socket", "/nonexistent")],
+)
 def test_the_socket_clients_import_neither_opencv_nor_tensorflow(args: tuple[str, ...]) -> None:
     done, modules = _imported(*args)
     assert done.returncode == 2 and "no vcamseg daemon is listening on /nonexistent" in done.stderr, done.stderr

@@ -27,8 +27,15 @@ effects:
 def test_only_the_keys_set_change(tmp_path: Path) -> None:
     path = tmp_path / "config.yaml"
     path.write_text(USER_FILE)
-    text = save_overrides(path, ["effects.0.color=[0, 0, 255]", "effects.1.background_blur=9",
-                                 "segmentation.threshold=0.6", "output.idle.grace_s=3"])
+    text = save_overrides(
+        path,
+        [
+            "effects.0.color=[0, 0, 255]",
+            "effects.1.background_blur=9",
+            "segmentation.threshold=0.6",
+            "output.idle.grace_s=3",
+        ],
+    )
     assert text == path.read_text()
     edited = USER_FILE.replace("[0, 177, 64]", "[0, 0, 255]").replace("background_blur: 3", "background_blur: 9")
     assert text == edited + "segmentation:\n  threshold: 0.6\noutput:\n  idle:\n    grace_s: 3\n"

@@ -34,40 +34,51 @@ def _error(tmp_path: Path, text: str) -> str:
     return str(err.value)
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    # YAML syntax: the line of the problem
-    ("model:\n  threads: 2\n segmentation: {\n", ":3: YAML syntax error"),
-    ("model:\n\tthreads: 2\n", ":2: YAML syntax error: found character '\\t'"),
-    # unknown keys at every depth, with a suggestion
-    ("modle:\n  threads: 2\n", ":1: modle: unknown key 'modle' (did you mean 'model'?)"),
-    ("output:\n  idle:\n    gracce_s: 1\n",
-     ":3: output.idle.gracce_s: unknown key 'gracce_s' (did you mean 'grace_s'?)"),
-    ("effects:\n  - type: blur\n    backgroud_blur: 3\n", ":3: effects.0.backgroud_blur: unknown key"),
-    ("effects:\n  - type: sparkles\n", ":2: effects.0.type: unknown type 'sparkles'"),
-    ("effects:\n  - background_blur: 3\n", ":2: effects.0: every effect needs a 'type'"),
-    # wrong types, in the words of the file
-    ("model:\n  threads: many\n", ":2: model.threads: expected a whole number (given: 'many')"),
-    ("model:\n  threads: yes\n", ":2: model.threads: expected a whole number (given: true)"),
-    ("model: 5\n", ":1: model: expected a section"),
-    ("effects: blur\n", ":1: effects: expected a list"),
-    ("source:\n  device: [1, 2]\n", ":2: source.device: expected text (given: a list)"),
-    # out of range
-    ("segmentation:\n  threshold: 1.5\n", ":2: segmentation.threshold: expected less than or equal to 1 (given: 1.5)"),
-    ("pipeline:\n  segment_every_n_frames: 0\n", ":2: pipeline.segment_every_n_frames: expected greater than"),
-    ("effects:\n  - type: replace\n    color: [0, 300, 0]\n", ":3: effects.0.color: colour [0, 300, 0]"),
-    # combinations that do not exist
-    ("model:\n  architecture: ResNet50\n  output_stride: 8\n", ":1: model: output_stride 8 is not available for "
-                                                                "ResNet50: choose 16 or 32"),
-    ("model:\n  multiplier: 0.6\n", ":1: model: multiplier 0.6 is not available for MobileNetV1"),
-    # files that are not there
-    ("effects:\n  - type: replace\n    image: no-such-background.jpg\n",
-     ":3: effects.0.image: background image"),
-    # the shape of the whole file
-    ("- model\n- effects\n", ":1: the top level must be a mapping of sections (model:, segmentation:, effects:, ...), "
-                             "not a list"),
-    ("just some words\n", ":1: the top level must be a mapping of sections"),
-    ("a: &loop [*loop]\n", ":1: a YAML alias refers to the anchor it is inside of"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # YAML syntax: the line of the problem
+        ("model:\n  threads: 2\n segmentation: {\n", ":3: YAML syntax error"),
+        ("model:\n\tthreads: 2\n", ":2: YAML syntax error: found character '\\t'"),
+        # unknown keys at every depth, with a suggestion
+        ("modle:\n  threads: 2\n", ":1: modle: unknown key 'modle' (did you mean 'model'?)"),
+        (
+            "output:\n  idle:\n    gracce_s: 1\n",
+            ":3: output.idle.gracce_s: unknown key 'gracce_s' (did you mean 'grace_s'?)",
+        ),
+        ("effects:\n  - type: blur\n    backgroud_blur: 3\n", ":3: effects.0.backgroud_blur: unknown key"),
+        ("effects:\n  - type: sparkles\n", ":2: effects.0.type: unknown type 'sparkles'"),
+        ("effects:\n  - background_blur: 3\n", ":2: effects.0: every effect needs a 'type'"),
+        # wrong types, in the words of the file
+        ("model:\n  threads: many\n", ":2: model.threads: expected a whole number (given: 'many')"),
+        ("model:\n  threads: yes\n", ":2: model.threads: expected a whole number (given: true)"),
+        ("model: 5\n", ":1: model: expected a section"),
+        ("effects: blur\n", ":1: effects: expected a list"),
+        ("source:\n  device: [1, 2]\n", ":2: source.device: expected text (given: a list)"),
+        # out of range
+        (
+            "segmentation:\n  threshold: 1.5\n",
+            ":2: segmentation.threshold: expected less than or equal to 1 (given: 1.5)",
+        ),
+        ("pipeline:\n  segment_every_n_frames: 0\n", ":2: pipeline.segment_every_n_frames: expected greater than"),
+        ("effects:\n  - type: replace\n    color: [0, 300, 0]\n", ":3: effects.0.color: colour [0, 300, 0]"),
+        # combinations that do not exist
+        (
+            "model:\n  architecture: ResNet50\n  output_stride: 8\n",
+            ":1: model: output_stride 8 is not available for ResNet50: choose 16 or 32",
+        ),
+        ("model:\n  multiplier: 0.6\n", ":1: model: multiplier 0.6 is not available for MobileNetV1"),
+        # files that are not there
+        ("effects:\n  - type: replace\n    image: no-such-background.jpg\n", ":3: effects.0.image: background image"),
+        # the shape of the whole file
+        (
+            "- model\n- effects\n",
+            ":1: the top level must be a mapping of sections (model:, segmentation:, effects:, ...), not a list",
+        ),
+        ("just some words\n", ":1: the top level must be a mapping of sections"),
+        ("a: &loop [*loop]\n", ":1: a YAML alias refers to the anchor it is inside of"),
+    ],
+)
 def test_each_class_of_bad_input_names_file_line_and_key(tmp_path: Path, text: str, expected: str) -> None:
     message = _error(tmp_path, text)
     assert f"{tmp_path / 'config.yaml'}{expected}" in message, message
@@ -99,8 +110,13 @@ def test_an_effects_key_with_every_item_commented_out_means_no_effects() -> None
 def test_config_check_exits_2_with_one_clear_error_and_no_traceback(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text("effects:\n  - type: replace\n    colour: green\n")
-    result = subprocess.run([sys.executable, "-m", "vcamseg", "config", "check", str(path)],
-                            capture_output=True, text=True, timeout=60, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    result = subprocess.run(
+        [sys.executable, "-m", "vcamseg", "config", "check", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
     assert result.returncode == 2
     assert f"{path}:3: effects.0.colour: unknown key 'colour' (did you mean 'color'?)" in result.stderr
     assert "Traceback" not in result.stderr and result.stdout == ""
@@ -112,8 +128,10 @@ def test_set_values_that_yaml_would_read_as_a_comment_stay_text() -> None:
 
 
 def test_setting_another_effect_type_drops_the_old_effects_parameters() -> None:
-    cfg = load_config(text="effects:\n  - {type: blur, background_blur: 5}\n",
-                      overrides=["effects.0.type=replace", "effects.0.color=green"])
+    cfg = load_config(
+        text="effects:\n  - {type: blur, background_blur: 5}\n",
+        overrides=["effects.0.type=replace", "effects.0.color=green"],
+    )
     assert cfg.effects[0].type == "replace"
 
 
@@ -180,9 +198,14 @@ def _paths(node: object, prefix: tuple[object, ...] = ()) -> list[tuple[object, 
 
 PATHS = [p for p in _paths(BASE) if p]
 VALUES = st.one_of(
-    st.none(), st.booleans(), st.integers(-10**9, 10**9), st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=20), st.lists(st.integers(-300, 300), max_size=4),
-    st.dictionaries(st.text(max_size=6), st.integers(), max_size=2))
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**9), 10**9),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=20),
+    st.lists(st.integers(-300, 300), max_size=4),
+    st.dictionaries(st.text(max_size=6), st.integers(), max_size=2),
+)
 
 
 @st.composite
@@ -236,7 +259,7 @@ def test_the_example_with_a_random_splice_never_crashes_the_loader(data: st.Data
     text = render_example()
     at = data.draw(st.integers(0, len(text)))
     cut = data.draw(st.integers(0, 40))
-    _loads_or_config_error(text[:at] + data.draw(st.text(max_size=12)) + text[at + cut:])
+    _loads_or_config_error(text[:at] + data.draw(st.text(max_size=12)) + text[at + cut :])
 
 
 def test_the_readmes_live_table_is_the_policy() -> None:

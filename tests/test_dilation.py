@@ -24,15 +24,17 @@ def _dilated_graph(tf: object, op: str, rate: int, padding: str, rng: np.random.
             f = tf.constant(rng.normal(size=(3, 3, 4, 1)).astype(np.float32), name="f")
         else:
             f = tf.constant(rng.normal(size=(3, 3, 4, 5)).astype(np.float32), name="f")
-        getattr(tf.raw_ops, op)(input=x, filter=f, strides=[1, 1, 1, 1], padding=padding,
-                                dilations=[1, rate, rate, 1], name="y")
+        getattr(tf.raw_ops, op)(
+            input=x, filter=f, strides=[1, 1, 1, 1], padding=padding, dilations=[1, rate, rate, 1], name="y"
+        )
     return graph.as_graph_def()
 
 
 def _function(tf: object, graph_def: object) -> object:
     wrapped = tf.compat.v1.wrap_function(lambda: tf.compat.v1.import_graph_def(graph_def, name=""), [])
-    return wrapped.prune(feeds=[wrapped.graph.get_tensor_by_name("x:0")],
-                         fetches=[wrapped.graph.get_tensor_by_name("y:0")])
+    return wrapped.prune(
+        feeds=[wrapped.graph.get_tensor_by_name("x:0")], fetches=[wrapped.graph.get_tensor_by_name("y:0")]
+    )
 
 
 @pytest.mark.parametrize("op", ["DepthwiseConv2dNative", "Conv2D"])
@@ -112,8 +114,14 @@ def test_dilated_variants_run_on_tensorflow_without_onednn() -> None:
     image_path, mask_path = (str(SHARED / "data" / row[k]) for k in ("image", "mask"))
     variants = [str(mobilenet_json("float", "050", 8)), str(mobilenet_json("quant1", "100", 16))]
     env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": "0", "PYTHONPATH": str(REPO)}
-    done = subprocess.run([sys.executable, "-c", _CHILD, image_path, mask_path, *variants], env=env,
-                          capture_output=True, text=True, timeout=600, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", _CHILD, image_path, mask_path, *variants],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     scores = json.loads(done.stdout.strip().splitlines()[-1])
     # The float model finds the person (its portraits average 0.78); quant1 1.00 is weak by its
@@ -135,8 +143,11 @@ def test_a_model_failing_at_start_names_the_variant_backend_and_fix(monkeypatch:
         precision = "float"
 
         def run(self, image: np.ndarray) -> tuple[np.ndarray, ...]:
-            raise tf.errors.InvalidArgumentError(None, None, "Current kernel implementation does not support "
-                                                 "dilations, received [1 2 2 1]\n\t [[{{node conv}}]]")
+            raise tf.errors.InvalidArgumentError(
+                None,
+                None,
+                "Current kernel implementation does not support dilations, received [1 2 2 1]\n\t [[{{node conv}}]]",
+            )
 
     monkeypatch.setattr(segmenter_module, "create_backend", lambda *args: Failing())
     segmenter = make_segmenter(mobilenet_json("float", "050", 8))

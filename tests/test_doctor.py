@@ -50,8 +50,10 @@ def test_config_file_valid_with_changed_keys(tmp_path: Path) -> None:
     assert f.message == f"{path}: valid; these keys differ from the defaults: effects, source.device, source.fps"
     assert f.details["changed"] == ["effects", "source.device", "source.fps"]
     _, f = load_checked(None, path, ["pipeline.segment_every_n_frames=1"])
-    assert f.message == ("no config file (the defaults) + --set pipeline.segment_every_n_frames=1: valid; these keys "
-                         "differ from the defaults: pipeline.segment_every_n_frames")
+    assert f.message == (
+        "no config file (the defaults) + --set pipeline.segment_every_n_frames=1: valid; these keys "
+        "differ from the defaults: pipeline.segment_every_n_frames"
+    )
 
 
 def test_config_file_invalid_and_absent(tmp_path: Path) -> None:
@@ -60,8 +62,10 @@ def test_config_file_invalid_and_absent(tmp_path: Path) -> None:
     config, f = load_checked(path, path)
     assert config.source.fps == 30  # the defaults, for the other checks
     assert f.status is Status.PROBLEM
-    assert f.message == (f"invalid configuration: {path}:2: source.fps: expected a number (given: 'fast') "
-                         "(the checks below use the defaults)")
+    assert f.message == (
+        f"invalid configuration: {path}:2: source.fps: expected a number (given: 'fast') "
+        "(the checks below use the defaults)"
+    )
     _, f = load_checked(None, tmp_path / "none.yaml")
     assert f.status is Status.OK and f.message.endswith("does not exist): every key has its default")
 
@@ -72,8 +76,9 @@ def test_config_file_invalid_and_absent(tmp_path: Path) -> None:
 def test_models_in_the_local_folder_are_verified(models_dir: Path, tmp_path: Path) -> None:
     found = by_check(check_models(ModelConfig(dir=models_dir, cache_dir=tmp_path / "cache", selfie="auto")))
     assert found["bodypix"].status is Status.OK
-    assert found["bodypix"].message == (f"BodyPix mobilenet-050-float-s16 in the local model folder ({models_dir}), "
-                                        "2.5 MB, verified (pinned sha256)")
+    assert found["bodypix"].message == (
+        f"BodyPix mobilenet-050-float-s16 in the local model folder ({models_dir}), 2.5 MB, verified (pinned sha256)"
+    )
     assert found["selfie-landscape"].status is Status.OK and found["selfie-general"].status is Status.OK
     assert found["cache"].status is Status.OK
     assert found["cache"].message == f"the cache {tmp_path}/cache does not exist yet and can be created (in {tmp_path})"
@@ -87,8 +92,9 @@ def _cached_copy(models_dir: Path, cache: Path) -> Path:
     return target
 
 
-def test_a_damaged_cache_is_reported_and_left_alone(models_dir: Path, tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_damaged_cache_is_reported_and_left_alone(
+    models_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("VCAMSEG_MODEL_DIR")
     folder = _cached_copy(models_dir, tmp_path)
     shard = folder / "group1-shard1of1.bin"
@@ -99,8 +105,10 @@ def test_a_damaged_cache_is_reported_and_left_alone(models_dir: Path, tmp_path: 
         fh.write(b"\xff" * 16)
     f = by_check(check_models(cfg))["bodypix"]
     assert f.status is Status.PROBLEM
-    assert f.message == (f"BodyPix mobilenet-050-float-s16 in the cache is damaged: {shard} is corrupted (its sha256 "
-                         "is not the pinned sha256)")
+    assert f.message == (
+        f"BodyPix mobilenet-050-float-s16 in the cache is damaged: {shard} is corrupted (its sha256 "
+        "is not the pinned sha256)"
+    )
     assert f.fix == "vcamseg models fetch mobilenet-050-float-s16 (it replaces damaged cached files)"
     shard.write_bytes(shard.read_bytes()[:-10])
     assert "has 2419830 bytes but should have 2419840" in by_check(check_models(cfg))["bodypix"].message
@@ -126,9 +134,11 @@ def test_a_read_only_cache(models_dir: Path, tmp_path: Path, monkeypatch: pytest
     (tmp_path / "cache").mkdir()
     found = by_check(check_models(ModelConfig(dir=models_dir, cache_dir=tmp_path / "cache")))
     assert found["cache"].status is Status.WARNING
-    assert found["cache"].message == (f"the cache {tmp_path}/cache is not writable (Read-only file system); the model "
-                                      "files are there, but TFLite conversions and the int8 calibration are redone at "
-                                      "every start (slower start)")
+    assert found["cache"].message == (
+        f"the cache {tmp_path}/cache is not writable (Read-only file system); the model "
+        "files are there, but TFLite conversions and the int8 calibration are redone at "
+        "every start (slower start)"
+    )
     monkeypatch.delenv("VCAMSEG_MODEL_DIR")
     found = by_check(check_models(ModelConfig(cache_dir=tmp_path / "cache")))
     assert found["cache"].status is Status.PROBLEM and found["bodypix"].status is Status.PROBLEM
@@ -149,8 +159,10 @@ def _nvidia(root: Path, nodes: bool = True) -> None:
 def test_no_gpu_means_the_cpu(tmp_path: Path) -> None:
     f = by_check(check_inference(ModelConfig(threads=4), fake_host(tmp_path)))["device"]
     assert f.status is Status.OK
-    assert f.message.startswith("no GPU (no /dev/nvidia* device, no nvidia kernel module): inference runs on the CPU: "
-                                "TFLite with XNNPACK (int8, 4 threads) (checked /dev/nvidia*")
+    assert f.message.startswith(
+        "no GPU (no /dev/nvidia* device, no nvidia kernel module): inference runs on the CPU: "
+        "TFLite with XNNPACK (int8, 4 threads) (checked /dev/nvidia*"
+    )
     assert f.message.endswith("TensorFlow not loaded)")
 
 
@@ -173,8 +185,9 @@ def test_a_driver_without_device_nodes_and_the_tflite_backend(tmp_path: Path) ->
     f = by_check(check_inference(ModelConfig(), host))["device"]
     assert f.status is Status.WARNING and "no /dev/nvidia0" in f.message
     f = by_check(check_inference(ModelConfig(backend="tflite", threads=2), host))["device"]
-    assert f.status is Status.OK and f.message == ("model.backend is tflite: inference runs on the CPU: TFLite with "
-                                                   "XNNPACK (int8, 2 threads)")
+    assert f.status is Status.OK and f.message == (
+        "model.backend is tflite: inference runs on the CPU: TFLite with XNNPACK (int8, 2 threads)"
+    )
 
 
 # --- systemd ----------------------------------------------------------------------------------
@@ -187,15 +200,20 @@ def _show(**props: str) -> CommandResult:
 def test_unit_not_installed(tmp_path: Path) -> None:
     f = by_check(check_systemd(fake_host(tmp_path), tmp_path / "vcamseg.service"))["unit"]
     assert f.status is Status.WARNING
-    assert f.fix == ("vcamseg service install && systemctl --user daemon-reload && systemctl --user enable --now "
-                     "vcamseg")
+    assert f.fix == (
+        "vcamseg service install && systemctl --user daemon-reload && systemctl --user enable --now vcamseg"
+    )
 
 
 def test_unit_installed_enabled_active(tmp_path: Path) -> None:
     unit = tmp_path / "vcamseg.service"
     unit.write_text(install(dry_run=True)[0])
-    host = fake_host(tmp_path, systemctl=_show(LoadState="loaded", ActiveState="active", SubState="running",
-                                               UnitFileState="enabled", NeedDaemonReload="no"))
+    host = fake_host(
+        tmp_path,
+        systemctl=_show(
+            LoadState="loaded", ActiveState="active", SubState="running", UnitFileState="enabled", NeedDaemonReload="no"
+        ),
+    )
     found = by_check(check_systemd(host, unit))
     assert {k: f.status for k, f in found.items()} == dict.fromkeys(("exec", "unit", "enabled", "active"), Status.OK)
     assert found["exec"].message.endswith("run (this installation)")
@@ -207,14 +225,26 @@ def test_a_dangling_exec_start_after_a_reinstall(tmp_path: Path) -> None:
     old = next(line for line in text.splitlines() if line.startswith("ExecStart="))
     unit.write_text(text.replace(old, "ExecStart=/home/alice/old-venv/bin/vcamseg run"))
     assert exec_start(unit.read_text()) == ["/home/alice/old-venv/bin/vcamseg", "run"]
-    host = fake_host(tmp_path, systemctl=_show(LoadState="loaded", ActiveState="failed", SubState="failed",
-                                               UnitFileState="enabled", Result="exit-code", ExecMainStatus="203"))
+    host = fake_host(
+        tmp_path,
+        systemctl=_show(
+            LoadState="loaded",
+            ActiveState="failed",
+            SubState="failed",
+            UnitFileState="enabled",
+            Result="exit-code",
+            ExecMainStatus="203",
+        ),
+    )
     found = by_check(check_systemd(host, unit))
     assert found["exec"].status is Status.PROBLEM
-    assert found["exec"].message == ("the unit runs /home/alice/old-venv/bin/vcamseg, which does not exist any more "
-                                     "(vcamseg reinstalled elsewhere, or its venv removed): the service cannot start")
-    assert found["exec"].fix == ("vcamseg service install && systemctl --user daemon-reload && systemctl --user "
-                                 "restart vcamseg")
+    assert found["exec"].message == (
+        "the unit runs /home/alice/old-venv/bin/vcamseg, which does not exist any more "
+        "(vcamseg reinstalled elsewhere, or its venv removed): the service cannot start"
+    )
+    assert found["exec"].fix == (
+        "vcamseg service install && systemctl --user daemon-reload && systemctl --user restart vcamseg"
+    )
     assert found["unit"].status is Status.WARNING
     assert found["active"].status is Status.PROBLEM and "Result=exit-code, exit status 203" in found["active"].message
 
@@ -235,10 +265,18 @@ def test_no_user_manager(tmp_path: Path) -> None:
 def fake_daemon(tmp_path: Path) -> Iterator[tuple[Path, dict]]:
     """A control socket answering `status` as the daemon does (one request per connection)."""
     path = tmp_path / "control.sock"
-    status = {"version": "0.1.0", "pid": 4321, "uptime_s": 12.0, "idle": False,
-              "pipeline": {"state": {"source": "running", "sink": "open", "readers": "yes"},
-                           "inference_device": "CPU (TFLite XNNPACK, 2 threads)", "fps": {"now": 29.9}},
-              "last_reload": {"ok": True, "message": "started"}}
+    status = {
+        "version": "0.1.0",
+        "pid": 4321,
+        "uptime_s": 12.0,
+        "idle": False,
+        "pipeline": {
+            "state": {"source": "running", "sink": "open", "readers": "yes"},
+            "inference_device": "CPU (TFLite XNNPACK, 2 threads)",
+            "fps": {"now": 29.9},
+        },
+        "last_reload": {"ok": True, "message": "started"},
+    }
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(str(path))
     server.listen()
@@ -263,8 +301,9 @@ def test_the_running_daemon(fake_daemon: tuple[Path, dict], tmp_path: Path) -> N
     path, status = fake_daemon
     got, f = query_daemon(load_config(text=""), path)
     assert got == status and f.status is Status.OK
-    assert f.message == ("vcamseg 0.1.0 runs (pid 4321, up 12 s): active, source running, output open, readers yes, "
-                         "29.9 fps")
+    assert f.message == (
+        "vcamseg 0.1.0 runs (pid 4321, up 12 s): active, source running, output open, readers yes, 29.9 fps"
+    )
     f = by_check(check_inference(ModelConfig(), fake_host(tmp_path), daemon=got))["running"]
     assert f.message == "the running daemon uses CPU (TFLite XNNPACK, 2 threads)"
     status["last_reload"] = {"ok": False, "message": "effects.0.blur: not a number"}
@@ -297,15 +336,25 @@ def test_the_command_never_loads_tensorflow_and_exits_1_on_a_problem(tmp_path: P
     """A label no device has is a problem on any machine (module loaded or not): exit status 1."""
     config = tmp_path / "config.yaml"
     config.write_text("output: {device: 'label:no-such-camera'}\n")
-    code = ("import json, sys; from vcamseg.cli.main import main; "
-            f"rc = main(['doctor', '--json', '--config', {str(config)!r}]); "
-            "print(json.dumps({'rc': rc, 'tf': 'tensorflow' in sys.modules}), file=sys.stderr)")
+    code = (
+        "import json, sys; from vcamseg.cli.main import main; "
+        f"rc = main(['doctor', '--json', '--config', {str(config)!r}]); "
+        "print(json.dumps({'rc': rc, 'tf': 'tensorflow' in sys.modules}), file=sys.stderr)"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
     doc = json.loads(done.stdout)
     tail = json.loads(done.stderr.strip().splitlines()[-1])
     assert tail == {"rc": 1, "tf": False}
-    assert {f["area"] for f in doc["findings"]} == {"python", "config", "loopback", "camera", "models", "inference",
-                                                    "systemd", "daemon"}
+    assert {f["area"] for f in doc["findings"]} == {
+        "python",
+        "config",
+        "loopback",
+        "camera",
+        "models",
+        "inference",
+        "systemd",
+        "daemon",
+    }
     assert all(f["status"] in ("ok", "warning", "problem") for f in doc["findings"])
     assert all(f["fix"] for f in doc["findings"] if f["status"] == "problem")  # every problem has its fix
 
@@ -313,13 +362,20 @@ def test_the_command_never_loads_tensorflow_and_exits_1_on_a_problem(tmp_path: P
 def test_the_doctor_sits_between_service_and_cli() -> None:
     """It imports config, models, io, service.client and service.install; never segmentation, the
     pipeline, effects or cli (and so not TensorFlow or OpenCV)."""
-    code = ("import json, sys, vcamseg.doctor; print(json.dumps(sorted(m for m in sys.modules "
-            "if m.startswith('vcamseg.') or m in ('cv2', 'tensorflow'))))")
-    loaded = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO,
-                                       check=True, timeout=60).stdout)
+    code = (
+        "import json, sys, vcamseg.doctor; print(json.dumps(sorted(m for m in sys.modules "
+        "if m.startswith('vcamseg.') or m in ('cv2', 'tensorflow'))))"
+    )
+    loaded = json.loads(
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True, timeout=60
+        ).stdout
+    )
     layers = {name.split(".")[1] for name in loaded if name.startswith("vcamseg.")}
     base = {"errors", "paths", "atomic", "imaging", "logs", "body"}
     assert layers <= base | {"doctor", "config", "models", "io", "service"}, layers
     assert not {"cv2", "tensorflow"} & set(loaded)
-    assert {m for m in loaded if m.startswith("vcamseg.service.")} <= {"vcamseg.service.client",
-                                                                       "vcamseg.service.install"}
+    assert {m for m in loaded if m.startswith("vcamseg.service.")} <= {
+        "vcamseg.service.client",
+        "vcamseg.service.install",
+    }

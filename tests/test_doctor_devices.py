@@ -38,10 +38,13 @@ def loopback(tmp_path: Path, config_text: str = "", daemon: dict | None = None, 
 def test_module_not_installed(tmp_path: Path) -> None:
     f = loopback(tmp_path, loaded=False, installed=False)["module"]
     assert f.status is Status.PROBLEM
-    assert f.message == (f"v4l2loopback is not installed for the running kernel {RELEASE} (no v4l2loopback module "
-                         f"under {tmp_path}/lib/modules/{RELEASE})")
-    assert f.fix.startswith(f"sudo apt install v4l2loopback-dkms linux-headers-{RELEASE} && {MODPROBE}; "
-                            "to load it at every boot: sudo cp ")
+    assert f.message == (
+        f"v4l2loopback is not installed for the running kernel {RELEASE} (no v4l2loopback module "
+        f"under {tmp_path}/lib/modules/{RELEASE})"
+    )
+    assert f.fix.startswith(
+        f"sudo apt install v4l2loopback-dkms linux-headers-{RELEASE} && {MODPROBE}; to load it at every boot: sudo cp "
+    )
 
 
 def test_module_source_in_dkms_but_not_built_for_this_kernel(tmp_path: Path) -> None:
@@ -62,9 +65,17 @@ def test_module_installed_not_loaded(tmp_path: Path, secure_boot: bool | None) -
     assert (f"sudo mokutil --import {tmp_path}/var/lib/dkms/mok.pub" in f.fix) is bool(secure_boot)
 
 
-@pytest.mark.parametrize(("text", "parsed"), [("0.13.2", (0, 13, 2)), ("0.12.7-2ubuntu1", (0, 12, 7)),
-                                              ("v0.13.2-11-g0123abc", (0, 13, 2)), ("0.14", (0, 14)),
-                                              ("snapshot", None), ("", None)])
+@pytest.mark.parametrize(
+    ("text", "parsed"),
+    [
+        ("0.13.2", (0, 13, 2)),
+        ("0.12.7-2ubuntu1", (0, 12, 7)),
+        ("v0.13.2-11-g0123abc", (0, 13, 2)),
+        ("0.14", (0, 14)),
+        ("snapshot", None),
+        ("", None),
+    ],
+)
 def test_version_strings(text: str, parsed: tuple[int, ...] | None) -> None:
     assert parse_version(text) == parsed
 
@@ -97,7 +108,8 @@ def test_version_0_14_notes_the_single_reader(tmp_path: Path) -> None:
 def test_the_default_setup_is_ok(tmp_path: Path) -> None:
     found = loopback(tmp_path)
     assert {k: f.status for k, f in found.items()} == dict.fromkeys(
-        ("module", "version", "label", "permissions", "exclusive_caps", "producer"), Status.OK)
+        ("module", "version", "label", "permissions", "exclusive_caps", "producer"), Status.OK
+    )
     assert found["label"].message == f"output.device label:vcamseg is {tmp_path}/dev/video10"
     assert found["exclusive_caps"].message.startswith(f"{tmp_path}/dev/video10: exclusive_caps=1 (applications list")
     assert found["producer"].message == f"no other program writes to {tmp_path}/dev/video10"
@@ -106,25 +118,32 @@ def test_the_default_setup_is_ok(tmp_path: Path) -> None:
 def test_a_file_output_needs_no_virtual_camera(tmp_path: Path) -> None:
     found = loopback(tmp_path, "output: {device: out.mp4}", loaded=False)
     assert list(found) == ["output"]
-    assert found["output"].message == ("output.device is 'out.mp4': frames are written to a file, no virtual camera "
-                                       "is used")
+    assert found["output"].message == (
+        "output.device is 'out.mp4': frames are written to a file, no virtual camera is used"
+    )
 
 
 def test_label_mismatch(tmp_path: Path) -> None:
     f = loopback(tmp_path, loopbacks={"video0": Loopback(label="Dummy video device (0x0000)")})["label"]
     assert f.status is Status.PROBLEM
-    assert f.message == (f"no v4l2loopback device has the card label 'vcamseg' that output.device asks for "
-                         f"(loopback devices: {tmp_path}/dev/video0 ('Dummy video device (0x0000)'))")
+    assert f.message == (
+        f"no v4l2loopback device has the card label 'vcamseg' that output.device asks for "
+        f"(loopback devices: {tmp_path}/dev/video0 ('Dummy video device (0x0000)'))"
+    )
     assert f.fix.startswith(f"reload the module with that label: sudo modprobe -r v4l2loopback && {MODPROBE}")
 
 
 def test_several_devices_and_a_path_or_label(tmp_path: Path) -> None:
-    devices = {"video10": Loopback(label="obs"), "video11": Loopback(label="vcamseg"),
-               "video12": Loopback(label="vcamseg")}
+    devices = {
+        "video10": Loopback(label="obs"),
+        "video11": Loopback(label="vcamseg"),
+        "video12": Loopback(label="vcamseg"),
+    }
     f = loopback(tmp_path, loopbacks=devices)["label"]
     assert f.status is Status.WARNING
-    assert f.message == (f"several devices have the label 'vcamseg': vcamseg uses {tmp_path}/dev/video11, "
-                         f"not {tmp_path}/dev/video12")
+    assert f.message == (
+        f"several devices have the label 'vcamseg': vcamseg uses {tmp_path}/dev/video11, not {tmp_path}/dev/video12"
+    )
     f = loopback(tmp_path, "output: {device: /dev/video10}", loopbacks=devices)["label"]
     assert f.status is Status.OK and f.message.endswith("is a v4l2loopback device (label 'obs')")
     f = loopback(tmp_path, "output: {device: /dev/video3}", loopbacks=devices)["label"]
@@ -134,8 +153,10 @@ def test_several_devices_and_a_path_or_label(tmp_path: Path) -> None:
 def test_exclusive_caps_0_is_a_problem(tmp_path: Path) -> None:
     f = loopback(tmp_path, loopbacks={"video10": Loopback(capture=True, output=True)})["exclusive_caps"]
     assert f.status is Status.PROBLEM
-    assert f.message == (f"{tmp_path}/dev/video10 announces capture and output at once (exclusive_caps=0): Chrome and "
-                         "Meet do not list it as a camera")
+    assert f.message == (
+        f"{tmp_path}/dev/video10 announces capture and output at once (exclusive_caps=0): Chrome and "
+        "Meet do not list it as a camera"
+    )
     assert f.fix.startswith(f"sudo modprobe -r v4l2loopback && {MODPROBE}")
 
 
@@ -164,8 +185,10 @@ def test_not_in_the_video_group(tmp_path: Path) -> None:
     assert "exclusive_caps" not in f  # nothing more can be checked without opening it
     p = f["permissions"]
     assert p.status is Status.PROBLEM
-    assert p.message == (f"you cannot open the virtual camera: {tmp_path}/dev/video10 belongs to group video "
-                         f"(crw-rw----) and you ({USER}) are not in that group")
+    assert p.message == (
+        f"you cannot open the virtual camera: {tmp_path}/dev/video10 belongs to group video "
+        f"(crw-rw----) and you ({USER}) are not in that group"
+    )
     assert p.fix == f"sudo usermod -aG video {USER}, then log out and back in"
 
 
@@ -187,16 +210,20 @@ def test_another_producer(tmp_path: Path) -> None:
     obs = {"video10": [Holder(4242, "obs", 2)]}
     f = loopback(tmp_path, loopbacks=busy, holders=obs)["producer"]
     assert f.status is Status.PROBLEM
-    assert f.message == (f"another program writes to {tmp_path}/dev/video10 (YU12:1920x1080@30): open by obs "
-                         "(pid 4242); vcamseg cannot publish there (VIDIOC_S_FMT fails with 'Invalid argument' when "
-                         "the format differs)")
+    assert f.message == (
+        f"another program writes to {tmp_path}/dev/video10 (YU12:1920x1080@30): open by obs "
+        "(pid 4242); vcamseg cannot publish there (VIDIOC_S_FMT fails with 'Invalid argument' when "
+        "the format differs)"
+    )
     assert f.fix.startswith("stop it (kill 4242), or give vcamseg a device of its own: sudo modprobe -r v4l2loopback")
     # ... and when the writer is our own daemon, nothing is wrong.
     ours = {"video10": [Holder(77, "vcamseg", 2), Holder(4242, "chrome", 1)]}
     f = loopback(tmp_path / "b", loopbacks=busy, holders=ours, daemon={"pid": 77})["producer"]
     assert f.status is Status.OK
-    assert f.message == (f"vcamseg (pid 77) writes to {tmp_path}/b/dev/video10 (YU12:1920x1080@30); also open by "
-                         "chrome (pid 4242) (readers)")
+    assert f.message == (
+        f"vcamseg (pid 77) writes to {tmp_path}/b/dev/video10 (YU12:1920x1080@30); also open by "
+        "chrome (pid 4242) (readers)"
+    )
 
 
 def test_a_vcamseg_daemon_that_does_not_answer_is_not_another_program(tmp_path: Path) -> None:
@@ -205,9 +232,11 @@ def test_a_vcamseg_daemon_that_does_not_answer_is_not_another_program(tmp_path: 
     argv = {77: ["/home/alice/.venv/bin/python", "-m", "vcamseg", "run", "--config", "c.yaml"]}
     f = loopback(tmp_path, loopbacks=busy, holders=daemon, cmdlines=argv)["producer"]
     assert f.status is Status.WARNING
-    assert f.message == (f"a vcamseg daemon (pid 77) has {tmp_path}/dev/video10 (YU12:1280x720@30) open, but it did "
-                         "not answer on the control socket (busy loading, or it uses another "
-                         "service.control_socket_path)")
+    assert f.message == (
+        f"a vcamseg daemon (pid 77) has {tmp_path}/dev/video10 (YU12:1280x720@30) open, but it did "
+        "not answer on the control socket (busy loading, or it uses another "
+        "service.control_socket_path)"
+    )
     # Another daemon than the one that answered is a second writer, named as such.
     f = loopback(tmp_path / "b", loopbacks=busy, holders=daemon, cmdlines=argv, daemon={"pid": 5})["producer"]
     assert f.status is Status.PROBLEM and "open by vcamseg run (pid 77)" in f.message
@@ -237,8 +266,10 @@ def test_a_camera_with_mjpg_hd(tmp_path: Path) -> None:
 def test_a_camera_without_mjpg_says_what_it_would_give(tmp_path: Path) -> None:
     f = cameras(tmp_path, cameras={"video0": Camera(modes=YUYV_ONLY_MODES)})["modes"]
     assert f.status is Status.WARNING
-    assert f.message == (f"{tmp_path}/dev/video0 (HD Pro Webcam C920) offers no MJPG (it has YUYV); asked for MJPG "
-                         "1280x720 at 30 fps, it would give YUYV 1280x720 at 10 fps")
+    assert f.message == (
+        f"{tmp_path}/dev/video0 (HD Pro Webcam C920) offers no MJPG (it has YUYV); asked for MJPG "
+        "1280x720 at 30 fps, it would give YUYV 1280x720 at 10 fps"
+    )
     assert f.fix == "set source.fourcc: YUYV, source.fps: 10"
 
 
@@ -257,8 +288,9 @@ def test_a_rate_the_camera_does_not_reach(tmp_path: Path) -> None:
 def test_missing_camera_and_other_cameras(tmp_path: Path) -> None:
     found = cameras(tmp_path, cameras={"video2": Camera(card="Brio", modes=C920_MODES)})
     assert found["source"].status is Status.PROBLEM
-    assert found["source"].message.startswith(f"camera {tmp_path}/dev/video0 does not exist (cameras found: "
-                                              f"{tmp_path}/dev/video2)")
+    assert found["source"].message.startswith(
+        f"camera {tmp_path}/dev/video0 does not exist (cameras found: {tmp_path}/dev/video2)"
+    )
     assert found["source"].fix == f"set source.device to one of: {tmp_path}/dev/video2"
     other = found[f"other camera {tmp_path}/dev/video2"]
     assert other.status is Status.OK and "offers MJPG 1280x720 at 30 fps" in other.message

@@ -20,8 +20,10 @@ from vcamseg.segmentation.result import Segmentation
 def _portraits(data_dir: Path, count: int) -> list[tuple[np.ndarray, np.ndarray]]:
     with (data_dir / "index.csv").open(newline="") as fh:
         rows = [r for r in csv.DictReader(fh) if r["source"] == "supervisely_person"][:count]
-    return [(cv2.imread(str(data_dir / r["image"])), cv2.imread(str(data_dir / r["mask"]), cv2.IMREAD_GRAYSCALE) > 127)
-            for r in rows]
+    return [
+        (cv2.imread(str(data_dir / r["image"])), cv2.imread(str(data_dir / r["mask"]), cv2.IMREAD_GRAYSCALE) > 127)
+        for r in rows
+    ]
 
 
 def _in_room(data_dir: Path, count: int) -> list[tuple[np.ndarray, np.ndarray]]:

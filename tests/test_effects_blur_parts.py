@@ -74,8 +74,11 @@ def test_faces_blurred_with_the_real_model(data_dir: Path, models_dir: Path) -> 
     """Real portraits through the real model and the compositor: the face parts the model finds
     are blurred, the torso far below them is not touched."""
     cfg = Config()
-    segmenter = segmenter_for(cfg.model, cfg.segmentation,
-                              model_json=models_dir / "bodypix" / "mobilenet" / "float" / "050" / "model-stride16.json")
+    segmenter = segmenter_for(
+        cfg.model,
+        cfg.segmentation,
+        model_json=models_dir / "bodypix" / "mobilenet" / "float" / "050" / "model-stride16.json",
+    )
     with (data_dir / "index.csv").open(newline="") as fh:
         rows = [r for r in csv.DictReader(fh) if r["source"] == "supervisely_person"][:3]
     compositor = Compositor(MaskConfig(), [BlurPartsConfig()])

@@ -35,8 +35,9 @@ def test_effects_run_in_order_on_the_refined_matte(sample: tuple[np.ndarray, np.
     assert np.abs(green_then_blur[far].astype(int) - (64, 177, 0)).max() <= 2  # a blurred flat green
 
 
-def test_update_keeps_unchanged_effects_and_the_temporal_state(sample: tuple[np.ndarray, np.ndarray],
-                                                               data_dir: Path) -> None:
+def test_update_keeps_unchanged_effects_and_the_temporal_state(
+    sample: tuple[np.ndarray, np.ndarray], data_dir: Path
+) -> None:
     image, mask = sample
     video = ReplaceConfig(video=data_dir / "videos" / "intel_asl_again.mp4")
     compositor = Compositor(MaskConfig(), [video, PartsConfig()])
@@ -75,15 +76,17 @@ def test_a_stale_segmentation_of_another_size_is_fitted_to_the_frame(sample: tup
 
 
 @pytest.mark.parametrize("size", [(17, 23), (481, 271), (1920, 1080)])
-def test_every_effect_handles_odd_tiny_and_large_frames(sample: tuple[np.ndarray, np.ndarray], data_dir: Path,
-                                                         size: tuple[int, int]) -> None:
+def test_every_effect_handles_odd_tiny_and_large_frames(
+    sample: tuple[np.ndarray, np.ndarray], data_dir: Path, size: tuple[int, int]
+) -> None:
     image, mask = sample
     frame = cv2.resize(image, size)
     person = cv2.resize(mask.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
     ids = np.where(person, 0, 255).astype(np.uint8)
     ids[person & (np.arange(size[1])[:, None] > size[1] // 3)] = 12
     picture = next((data_dir / "images" / "voc2011_labelme").glob("*.jpg"))
-    config = load_config(text=f"""
+    config = load_config(
+        text=f"""
 effects:
   - {{type: mirror}}
   - {{type: blur, background_blur: 40}}
@@ -93,7 +96,8 @@ effects:
   - {{type: pixelate, cell_size: 7}}
   - {{type: blur_parts}}
   - {{type: mask, mode: parts}}
-""")
+"""
+    )
     for mask_config in (MaskConfig(), MaskConfig(edges="guided", dilate_px=2, feather_px=2), MaskConfig(edges="none")):
         compositor = Compositor(mask_config, config.effects)
         for _ in range(2):

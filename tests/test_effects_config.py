@@ -49,8 +49,18 @@ effects:
   - {{type: none}}
 """
     config = load_config(text=text)
-    assert [e.type for e in config.effects] == ["mirror", "replace", "replace", "replace", "blur", "parts",
-                                                "pixelate", "blur_parts", "mask", "none"]
+    assert [e.type for e in config.effects] == [
+        "mirror",
+        "replace",
+        "replace",
+        "replace",
+        "blur",
+        "parts",
+        "pixelate",
+        "blur_parts",
+        "mask",
+        "none",
+    ]
     assert set(EFFECT_CONFIGS) == {e.type for e in config.effects}
     assert config.effects[1].image == picture
     assert config.effects[3].color == (0, 177, 64)
@@ -115,7 +125,8 @@ def test_unknown_part_names_list_the_valid_ones(effect: str) -> None:
 
 def test_bad_palettes() -> None:
     assert "palette has 2 colour(s): give exactly 24" in _error(
-        "effects: [{type: parts, palette: [[1, 2, 3], [4, 5, 6]]}]")
+        "effects: [{type: parts, palette: [[1, 2, 3], [4, 5, 6]]}]"
+    )
     out_of_range = ", ".join(["[10, 20, 30]"] * 23 + ["[10, 256, 30]"])
     message = _error(f"effects: [{{type: parts, palette: [{out_of_range}]}}]")
     assert "effects.0.palette" in message and "colour 23 (right_foot)" in message and "0-255" in message
@@ -128,16 +139,19 @@ def test_bad_colours() -> None:
     assert "chroma_green" in _error("effects: [{type: replace, color: purple}]")
 
 
-@pytest.mark.parametrize(("text", "key"), [
-    ("effects: [{type: parts, opacity: 1.5}]", "effects.0.opacity"),
-    ("effects: [{type: blur, background_blur: 0}]", "effects.0.background_blur"),
-    ("effects: [{type: pixelate, cell_size: 1}]", "effects.0.cell_size"),
-    ("effects: [{type: blur_parts, grow_px: -1}]", "effects.0.grow_px"),
-    ("mask: {softness: 2}", "mask.softness"),
-    ("mask: {temporal_smoothing: 1.0}", "mask.temporal_smoothing"),
-    ("mask: {edge_radius: 0}", "mask.edge_radius"),
-    ("mask: {edges: bilateral}", "mask.edges"),
-])
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("effects: [{type: parts, opacity: 1.5}]", "effects.0.opacity"),
+        ("effects: [{type: blur, background_blur: 0}]", "effects.0.background_blur"),
+        ("effects: [{type: pixelate, cell_size: 1}]", "effects.0.cell_size"),
+        ("effects: [{type: blur_parts, grow_px: -1}]", "effects.0.grow_px"),
+        ("mask: {softness: 2}", "mask.softness"),
+        ("mask: {temporal_smoothing: 1.0}", "mask.temporal_smoothing"),
+        ("mask: {edge_radius: 0}", "mask.edge_radius"),
+        ("mask: {edges: bilateral}", "mask.edges"),
+    ],
+)
 def test_out_of_range_numbers_name_the_key(text: str, key: str) -> None:
     assert f"{key}:" in _error(text)
 

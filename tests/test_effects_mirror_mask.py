@@ -34,10 +34,18 @@ def _seg(mask: np.ndarray, ids: np.ndarray) -> Segmentation:
     return Segmentation.from_arrays(mask, part_ids=ids)
 
 
-@pytest.mark.parametrize("later", [[PartsConfig(opacity=1.0)], [MaskViewConfig(mode="parts")],
-                                   [PixelateConfig(cell_size=8)], [MaskViewConfig(mode="person")]])
+@pytest.mark.parametrize(
+    "later",
+    [
+        [PartsConfig(opacity=1.0)],
+        [MaskViewConfig(mode="parts")],
+        [PixelateConfig(cell_size=8)],
+        [MaskViewConfig(mode="person")],
+    ],
+)
 def test_mirror_flips_the_frame_and_the_segmentation_together(
-        sample: tuple[np.ndarray, np.ndarray, np.ndarray], later: list) -> None:  # type: ignore[type-arg]
+    sample: tuple[np.ndarray, np.ndarray, np.ndarray], later: list
+) -> None:  # type: ignore[type-arg]
     """Mirroring first and drawing after gives the mirror image of drawing unmirrored: the
     effects after the mirror see the mirrored masks and part map."""
     image, mask, ids = sample

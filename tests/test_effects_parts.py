@@ -21,20 +21,51 @@ from vcamseg.segmentation.segmenter import Segmenter
 
 # CIHP label -> the BodyPix part covering most of it (CIHP has no left/right face, no front/back).
 CIHP_TO_BODYPIX = {
-    1: "left_face", 2: "left_face", 4: "right_face", 13: "right_face",
-    5: "torso_front", 6: "torso_front", 7: "torso_front", 10: "torso_front", 11: "torso_front",
-    3: "left_hand", 14: "left_upper_arm_front", 15: "right_upper_arm_front",
-    9: "left_upper_leg_front", 12: "left_upper_leg_front", 16: "left_lower_leg_front",
-    17: "right_lower_leg_front", 8: "left_foot", 18: "left_foot", 19: "right_foot",
+    1: "left_face",
+    2: "left_face",
+    4: "right_face",
+    13: "right_face",
+    5: "torso_front",
+    6: "torso_front",
+    7: "torso_front",
+    10: "torso_front",
+    11: "torso_front",
+    3: "left_hand",
+    14: "left_upper_arm_front",
+    15: "right_upper_arm_front",
+    9: "left_upper_leg_front",
+    12: "left_upper_leg_front",
+    16: "left_lower_leg_front",
+    17: "right_lower_leg_front",
+    8: "left_foot",
+    18: "left_foot",
+    19: "right_foot",
 }
 
 
 # The part PNGs are palettised with these RGB colours (parts/LABELS.md); OpenCV expands palettes,
 # so the class ids are recovered by colour.
 CIHP_PALETTE = (
-    (0, 0, 0), (128, 0, 0), (255, 0, 0), (0, 85, 0), (170, 0, 51), (255, 85, 0), (0, 0, 85), (0, 119, 221),
-    (85, 85, 0), (0, 85, 85), (85, 51, 0), (52, 86, 128), (0, 128, 0), (0, 0, 255), (51, 170, 221),
-    (0, 255, 255), (85, 255, 170), (170, 255, 85), (255, 255, 0), (255, 170, 0),
+    (0, 0, 0),
+    (128, 0, 0),
+    (255, 0, 0),
+    (0, 85, 0),
+    (170, 0, 51),
+    (255, 85, 0),
+    (0, 0, 85),
+    (0, 119, 221),
+    (85, 85, 0),
+    (0, 85, 85),
+    (85, 51, 0),
+    (52, 86, 128),
+    (0, 128, 0),
+    (0, 0, 255),
+    (51, 170, 221),
+    (0, 255, 255),
+    (85, 255, 170),
+    (170, 255, 85),
+    (255, 255, 0),
+    (255, 170, 0),
 )
 
 

@@ -66,6 +66,6 @@ def test_partial_cells_at_the_frame_edge(person: tuple[np.ndarray, np.ndarray]) 
     last = out[:, 410:]
     touched = mask[:, 410:].any()
     for row in range(0, 320, 10):
-        block = last[row:row + 10].reshape(-1, 3)
-        if touched and mask[row:row + 10, 410:].any():
+        block = last[row : row + 10].reshape(-1, 3)
+        if touched and mask[row : row + 10, 410:].any():
             assert (block == block[0]).all()

@@ -52,8 +52,9 @@ def test_named_chroma_green_is_the_keying_green(person: tuple[np.ndarray, np.nda
 
 
 @pytest.mark.parametrize("fit", ["cover", "contain", "stretch"])
-def test_image_background_is_the_fitted_picture(person: tuple[np.ndarray, np.ndarray], data_dir: Path,
-                                               fit: str) -> None:
+def test_image_background_is_the_fitted_picture(
+    person: tuple[np.ndarray, np.ndarray], data_dir: Path, fit: str
+) -> None:
     image, mask = person
     path = _other_image(data_dir)
     effect = ReplaceEffect(ReplaceConfig(image=path, fit=fit))
@@ -74,7 +75,7 @@ def test_fit_modes_keep_or_ignore_the_aspect_ratio(data_dir: Path) -> None:
     # cover = the centre crop of the frame's aspect, resized.
     crop_w = round(h * portrait[0] / portrait[1])
     x0 = (w - crop_w) // 2
-    centre = cv2.resize(picture[:, x0:x0 + crop_w], portrait, interpolation=cv2.INTER_AREA)
+    centre = cv2.resize(picture[:, x0 : x0 + crop_w], portrait, interpolation=cv2.INTER_AREA)
     assert np.abs(cover.astype(int) - centre).mean() < 1.0
     contain = fit_to(picture, portrait, "contain")
     rows_with_picture = np.flatnonzero(contain.max(axis=(1, 2)) > 0)
@@ -106,8 +107,9 @@ def _wait_for(condition, timeout: float = 5.0) -> None:  # type: ignore[no-untyp
         time.sleep(0.005)
 
 
-def test_video_background_follows_the_wall_clock_and_loops(person: tuple[np.ndarray, np.ndarray],
-                                                           data_dir: Path) -> None:
+def test_video_background_follows_the_wall_clock_and_loops(
+    person: tuple[np.ndarray, np.ndarray], data_dir: Path
+) -> None:
     """A 23-frame clip at 12.5 fps: frame k is shown from k/12.5 s on, and after the last frame it
     starts over. The clock is simulated; decoding runs on the effect's own thread."""
     image, mask = person
@@ -120,6 +122,7 @@ def test_video_background_follows_the_wall_clock_and_loops(person: tuple[np.ndar
     assert video is not None
     video.clock = clock
     try:
+
         def background_at(seconds: float, index: int) -> np.ndarray:
             clock.now = seconds
             _wait_for(lambda: video.index >= index)

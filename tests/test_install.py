@@ -69,24 +69,44 @@ def test_ci_tests_exactly_the_versions_users_get() -> None:
 def test_ci_and_the_readme_install_from_the_locks() -> None:
     ci = (REPO / ".ci" / "run").read_text().strip().splitlines()[-1]
     readme = (REPO / "README.md").read_text()
-    assert ci == ("python3 -m venv .venv && .venv/bin/pip install -r requirements-test.lock -e '.[test]' && "
-                  ".venv/bin/ruff check . && .venv/bin/python -m pytest")
+    assert ci == (
+        "python3 -m venv .venv && .venv/bin/pip install -r requirements-test.lock -e '.[test]' && "
+        ".venv/bin/ruff check . && .venv/bin/python -m pytest"
+    )
     assert f"```sh\n{ci}\n```" in readme  # the README's test command, verbatim
     assert "python3 -m venv .venv && .venv/bin/pip install -r requirements.lock -e . && " in readme
 
 
 def _dry_run(python: str, *extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([python, "-m", "pip", "install", "--dry-run", "--quiet", "--disable-pip-version-check",
-                           "--report", "-", *extra, "-r", str(TEST_LOCK)],
-                          capture_output=True, text=True, timeout=900, env={**os.environ, "PIP_NO_INPUT": "1"})
+    return subprocess.run(
+        [
+            python,
+            "-m",
+            "pip",
+            "install",
+            "--dry-run",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--report",
+            "-",
+            *extra,
+            "-r",
+            str(TEST_LOCK),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, "PIP_NO_INPUT": "1"},
+    )
 
 
 def test_the_lock_resolves_for_this_interpreter() -> None:
     """pip's resolver accepts the pins with what is installed (in CI: installed from this very lock)."""
     done = _dry_run(sys.executable)
     assert done.returncode == 0, done.stderr[-3000:]
-    would_install = {canonicalize_name(i["metadata"]["name"]): i["metadata"]["version"]
-                     for i in json.loads(done.stdout)["install"]}
+    would_install = {
+        canonicalize_name(i["metadata"]["name"]): i["metadata"]["version"] for i in json.loads(done.stdout)["install"]
+    }
     test = pins(TEST_LOCK)
     assert all(test[name] == version for name, version in would_install.items())
 
@@ -98,11 +118,14 @@ def other_pythons() -> list[tuple[tuple[int, int], str]]:
     for major, minor in SUPPORTED:
         if (major, minor) == sys.version_info[:2]:
             continue
-        candidates = [*sorted(glob.glob(os.path.expanduser(f"~/.pyenv/versions/{major}.{minor}.*/bin/python3"))),
-                      shutil.which(f"python{major}.{minor}")]
+        candidates = [
+            *sorted(glob.glob(os.path.expanduser(f"~/.pyenv/versions/{major}.{minor}.*/bin/python3"))),
+            shutil.which(f"python{major}.{minor}"),
+        ]
         for python in filter(None, candidates):
-            probe = subprocess.run([python, "-c", "import sys; print(*sys.version_info[:2])"], capture_output=True,
-                                   text=True, timeout=30)
+            probe = subprocess.run(
+                [python, "-c", "import sys; print(*sys.version_info[:2])"], capture_output=True, text=True, timeout=30
+            )
             if probe.returncode == 0 and probe.stdout.split() == [str(major), str(minor)]:
                 found.append(((major, minor), python))
                 break
@@ -110,13 +133,17 @@ def other_pythons() -> list[tuple[tuple[int, int], str]]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("version", "python"), other_pythons() or [pytest.param(None, None, marks=pytest.mark.skip(
-    reason="no other supported CPython on this machine"))])
+@pytest.mark.parametrize(
+    ("version", "python"),
+    other_pythons()
+    or [pytest.param(None, None, marks=pytest.mark.skip(reason="no other supported CPython on this machine"))],
+)
 def test_the_lock_resolves_for_the_other_supported_pythons(version: tuple[int, int], python: str) -> None:
     """The full pinned set, wheels only, for that interpreter's tags and markers (downloads are
     pip-cached: ~600 MB the first time, TensorFlow's wheel)."""
     done = _dry_run(python, "--ignore-installed", "--only-binary=:all:")
     assert done.returncode == 0, done.stderr[-3000:]
-    resolved = {canonicalize_name(i["metadata"]["name"]): i["metadata"]["version"]
-                for i in json.loads(done.stdout)["install"]}
+    resolved = {
+        canonicalize_name(i["metadata"]["name"]): i["metadata"]["version"] for i in json.loads(done.stdout)["install"]
+    }
     assert resolved == pins(TEST_LOCK), f"Python {version}: the lock does not resolve to itself"

@@ -87,8 +87,11 @@ def test_no_module_imports_a_layer_above_its_own() -> None:
 
 
 def test_segmentation_never_reaches_the_download_code() -> None:
-    bad = [f"{m}:{line} imports {i}" for m, line, i in _imports()
-           if _top(m) == "segmentation" and _top(i) == "models" and i not in SEGMENTATION_MAY_USE]
+    bad = [
+        f"{m}:{line} imports {i}"
+        for m, line, i in _imports()
+        if _top(m) == "segmentation" and _top(i) == "models" and i not in SEGMENTATION_MAY_USE
+    ]
     assert not bad, "\n".join(bad)
 
 
@@ -109,8 +112,10 @@ def test_every_module_has_a_layer_and_stays_readable() -> None:
 def test_importing_the_config_loads_neither_opencv_nor_tensorflow() -> None:
     """`vcamseg set` and `vcamseg status` validate configs: that must not pay for cv2 (0.2 s) or
     TensorFlow (seconds), nor decode any media."""
-    code = ("import json, sys; import vcamseg.config, vcamseg.config.example; "
-            "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('cv2', 'tensorflow', 'numpy'))))")
+    code = (
+        "import json, sys; import vcamseg.config, vcamseg.config.example; "
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('cv2', 'tensorflow', 'numpy'))))"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
     loaded = json.loads(done.stdout)
     assert "cv2" not in loaded and "tensorflow" not in loaded, loaded

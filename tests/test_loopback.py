@@ -123,11 +123,18 @@ def test_the_subscribed_fd_is_closed_whatever_happens(tmp_path: Path) -> None:
 
 
 def test_inotify_events_parse_with_and_without_names() -> None:
-    raw = struct.pack("iIII", 1, IN_OPEN, 0, 0) + struct.pack("iIII", 1, IN_CLOSE_NOWRITE, 0, 16) + \
-        b"video10".ljust(16, b"\0") + struct.pack("iIII", -1, IN_Q_OVERFLOW, 0, 0)
+    raw = (
+        struct.pack("iIII", 1, IN_OPEN, 0, 0)
+        + struct.pack("iIII", 1, IN_CLOSE_NOWRITE, 0, 16)
+        + b"video10".ljust(16, b"\0")
+        + struct.pack("iIII", -1, IN_Q_OVERFLOW, 0, 0)
+    )
     events = parse_events(raw)
     assert [(e.wd, e.mask, e.name) for e in events] == [
-        (1, IN_OPEN, ""), (1, IN_CLOSE_NOWRITE, "video10"), (-1, IN_Q_OVERFLOW, "")]
+        (1, IN_OPEN, ""),
+        (1, IN_CLOSE_NOWRITE, "video10"),
+        (-1, IN_Q_OVERFLOW, ""),
+    ]
 
 
 # --- inotify counting on a real file ----------------------------------------------------------------
@@ -252,8 +259,10 @@ def _fake_sysfs(root: Path, nodes: dict[str, str]) -> Path:
 
 def test_loopback_devices_are_found_by_card_label(tmp_path: Path) -> None:
     sysfs = _fake_sysfs(tmp_path / "video4linux", {"video10": "vcamseg", "video2": "OBS Cam"})
-    assert [(d.path, d.label) for d in loopback_devices(str(sysfs))] == [("/dev/video2", "OBS Cam"),
-                                                                         ("/dev/video10", "vcamseg")]
+    assert [(d.path, d.label) for d in loopback_devices(str(sysfs))] == [
+        ("/dev/video2", "OBS Cam"),
+        ("/dev/video10", "vcamseg"),
+    ]
     assert resolve_output_device("label:vcamseg", str(sysfs)) == "/dev/video10"
 
 

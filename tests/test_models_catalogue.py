@@ -33,13 +33,28 @@ def test_there_are_24_distinct_variants() -> None:
     }
 
 
-@pytest.mark.parametrize(("variant", "key", "relpath"), [
-    (Variant("MobileNetV1", 16, 0.5, 4), "mobilenet-050-float-s16", "bodypix/mobilenet/float/050/model-stride16.json"),
-    (Variant("MobileNetV1", 8, 0.75, 2), "mobilenet-075-quant2-s8", "bodypix/mobilenet/quant2/075/model-stride8.json"),
-    (Variant("MobileNetV1", 8, 1.0, 1), "mobilenet-100-quant1-s8", "bodypix/mobilenet/quant1/100/model-stride8.json"),
-    (Variant("ResNet50", 32, 1.0, 1), "resnet50-quant1-s32", "bodypix/resnet50/quant1/model-stride32.json"),
-    (Variant("ResNet50", 16, 1.0, 4), "resnet50-float-s16", "bodypix/resnet50/float/model-stride16.json"),
-])
+@pytest.mark.parametrize(
+    ("variant", "key", "relpath"),
+    [
+        (
+            Variant("MobileNetV1", 16, 0.5, 4),
+            "mobilenet-050-float-s16",
+            "bodypix/mobilenet/float/050/model-stride16.json",
+        ),
+        (
+            Variant("MobileNetV1", 8, 0.75, 2),
+            "mobilenet-075-quant2-s8",
+            "bodypix/mobilenet/quant2/075/model-stride8.json",
+        ),
+        (
+            Variant("MobileNetV1", 8, 1.0, 1),
+            "mobilenet-100-quant1-s8",
+            "bodypix/mobilenet/quant1/100/model-stride8.json",
+        ),
+        (Variant("ResNet50", 32, 1.0, 1), "resnet50-quant1-s32", "bodypix/resnet50/quant1/model-stride32.json"),
+        (Variant("ResNet50", 16, 1.0, 4), "resnet50-float-s16", "bodypix/resnet50/float/model-stride16.json"),
+    ],
+)
 def test_keys_relpaths_and_urls_follow_the_official_storage(variant: Variant, key: str, relpath: str) -> None:
     assert variant.key == key
     assert variant.relpath == relpath
@@ -71,39 +86,52 @@ def test_multiplier_is_canonicalised() -> None:
     assert variant_for(ModelConfig(multiplier=0.75, quant_bytes=2, output_stride=8)).key == "mobilenet-075-quant2-s8"
 
 
-@pytest.mark.parametrize(("settings", "message"), [
-    ({"architecture": "ResNet50", "output_stride": 8},
-     "output_stride 8 is not available for ResNet50: choose 16 or 32"),
-    ({"architecture": "MobileNetV1", "output_stride": 32},
-     "output_stride 32 is not available for MobileNetV1: choose 8 or 16"),
-    ({"multiplier": 0.6}, "multiplier 0.6 is not available for MobileNetV1: choose 0.50, 0.75, 1.00"),
-    ({"architecture": "ResNet50", "multiplier": 0.5}, "multiplier 0.5 is not available for ResNet50: choose 1.00"),
-    ({"quant_bytes": 3}, "quant_bytes"),
-])
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        (
+            {"architecture": "ResNet50", "output_stride": 8},
+            "output_stride 8 is not available for ResNet50: choose 16 or 32",
+        ),
+        (
+            {"architecture": "MobileNetV1", "output_stride": 32},
+            "output_stride 32 is not available for MobileNetV1: choose 8 or 16",
+        ),
+        ({"multiplier": 0.6}, "multiplier 0.6 is not available for MobileNetV1: choose 0.50, 0.75, 1.00"),
+        ({"architecture": "ResNet50", "multiplier": 0.5}, "multiplier 0.5 is not available for ResNet50: choose 1.00"),
+        ({"quant_bytes": 3}, "quant_bytes"),
+    ],
+)
 def test_model_config_rejects_unpublished_combinations(settings: dict[str, object], message: str) -> None:
     with pytest.raises(ValidationError, match=message.replace(".", r"\.")):
         ModelConfig(**settings)
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (("ResNet50", 8, 1.0, 4), "output_stride 8 is not available for ResNet50"),
-    (("MobileNetV1", 32, 0.5, 4), "output_stride 32 is not available for MobileNetV1"),
-    (("MobileNetV1", 16, 0.6, 4), "multiplier 0.6 is not available"),
-    (("MobileNetV1", 16, 0.5, 3), "quant_bytes 3 is not available"),
-    (("EfficientNet", 16, 1.0, 4), "unknown architecture"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("ResNet50", 8, 1.0, 4), "output_stride 8 is not available for ResNet50"),
+        (("MobileNetV1", 32, 0.5, 4), "output_stride 32 is not available for MobileNetV1"),
+        (("MobileNetV1", 16, 0.6, 4), "multiplier 0.6 is not available"),
+        (("MobileNetV1", 16, 0.5, 3), "quant_bytes 3 is not available"),
+        (("EfficientNet", 16, 1.0, 4), "unknown architecture"),
+    ],
+)
 def test_variant_rejects_unpublished_combinations(args: tuple, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         Variant(*args)
 
 
-@pytest.mark.parametrize(("key", "message"), [
-    ("mobilenet-050-float-s32", "output_stride 32 is not available for MobileNetV1"),
-    ("resnet50-quant2-s8", "output_stride 8 is not available for ResNet50"),
-    ("mobilenet-060-float-s16", "unknown model"),
-    ("mobilenet-050-flaot-s16", "did you mean mobilenet-050-float-s16"),
-    ("", "unknown model"),
-])
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        ("mobilenet-050-float-s32", "output_stride 32 is not available for MobileNetV1"),
+        ("resnet50-quant2-s8", "output_stride 8 is not available for ResNet50"),
+        ("mobilenet-060-float-s16", "unknown model"),
+        ("mobilenet-050-flaot-s16", "did you mean mobilenet-050-float-s16"),
+        ("", "unknown model"),
+    ],
+)
 def test_bad_keys_are_clear_errors(key: str, message: str) -> None:
     with pytest.raises(ModelError, match=message) as info:
         parse_variant_key(key)

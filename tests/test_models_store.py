@@ -162,7 +162,8 @@ def test_corrupted_local_model_json_is_a_clear_error(local_copy: Path, cache: Pa
 
 
 def test_local_folder_without_the_variant_falls_through_to_the_cache(
-        local_copy: Path, cache: Path, models_dir: Path) -> None:
+    local_copy: Path, cache: Path, models_dir: Path
+) -> None:
     # The folder has float/050 only; quant1/050 comes from the cache (copied there beforehand).
     quant1 = parse_variant_key("mobilenet-050-quant1-s16")
     cached = copy_variant(models_dir, quant1, models_cache_dir(config(quant1, cache)))
@@ -175,7 +176,8 @@ def test_local_folder_without_the_variant_falls_through_to_the_cache(
 
 @pytest.mark.usefixtures("no_local_models")
 def test_download_into_an_empty_cache_then_use_it_offline(
-        models_dir: Path, cache: Path, serve: Callable[..., Server]) -> None:
+    models_dir: Path, cache: Path, serve: Callable[..., Server]
+) -> None:
     server = serve(models_dir)
     cfg = config(FLOAT_050, cache)
     path = resolve_model(cfg, base_url=server.base_url, progress=True)
@@ -242,7 +244,8 @@ def test_corrupted_download_fails_sha256(mirror: Path, cache: Path, serve: Calla
 
 @pytest.mark.usefixtures("no_local_models")
 def test_404_names_the_url_and_the_files_to_put_where(
-        tmp_path: Path, cache: Path, serve: Callable[..., Server]) -> None:
+    tmp_path: Path, cache: Path, serve: Callable[..., Server]
+) -> None:
     empty_mirror = tmp_path / "empty-mirror"
     empty_mirror.mkdir()
     server = serve(empty_mirror)
@@ -286,12 +289,15 @@ def test_server_errors_are_retried(models_dir: Path, cache: Path, serve: Callabl
     assert server.requests.count("/" + FLOAT_050.relpath) == 2
 
 
-@pytest.mark.parametrize("url", [
-    "http://example.com/tfjs-models/savedmodel/",
-    "http://10.0.0.1/",
-    "ftp://127.0.0.1/models/",
-    "file:///work/shared/models/",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://example.com/tfjs-models/savedmodel/",
+        "http://10.0.0.1/",
+        "ftp://127.0.0.1/models/",
+        "file:///work/shared/models/",
+    ],
+)
 @pytest.mark.usefixtures("no_local_models")
 def test_insecure_base_urls_are_rejected(url: str, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(DownloadError, match="is not allowed") as info:
@@ -303,9 +309,15 @@ def test_insecure_base_urls_are_rejected(url: str, cache: Path, monkeypatch: pyt
     assert not models_cache_dir(config(FLOAT_050, cache)).joinpath(FLOAT_050.folder).exists()
 
 
-@pytest.mark.parametrize("url", [
-    "https://mirror.example.org/bodypix-models", "http://127.0.0.1:8000/", "http://localhost/m/", "http://[::1]:81/",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://mirror.example.org/bodypix-models",
+        "http://127.0.0.1:8000/",
+        "http://localhost/m/",
+        "http://[::1]:81/",
+    ],
+)
 def test_https_and_loopback_http_base_urls_are_accepted(url: str) -> None:
     assert effective_base_url(url).startswith(url)
     assert effective_base_url(url).endswith("/")
@@ -326,7 +338,8 @@ def test_redirect_to_plain_http_elsewhere_is_refused(tmp_path: Path, cache: Path
 
 @pytest.mark.usefixtures("no_local_models")
 def test_damaged_cache_file_is_deleted_and_downloaded_again(
-        models_dir: Path, cache: Path, serve: Callable[..., Server]) -> None:
+    models_dir: Path, cache: Path, serve: Callable[..., Server]
+) -> None:
     server = serve(models_dir)
     cfg = config(FLOAT_050, cache)
     path = resolve_model(cfg, base_url=server.base_url)
@@ -361,7 +374,8 @@ def test_missing_model_with_downloads_off_is_a_clear_error(cache: Path) -> None:
 
 @pytest.mark.usefixtures("no_local_models")
 def test_full_disk_is_reported_with_the_folder(
-        models_dir: Path, cache: Path, serve: Callable[..., Server], monkeypatch: pytest.MonkeyPatch) -> None:
+    models_dir: Path, cache: Path, serve: Callable[..., Server], monkeypatch: pytest.MonkeyPatch
+) -> None:
     server = serve(models_dir)
     cfg = config(FLOAT_050, cache)
 
@@ -401,7 +415,8 @@ def unpinned_mirror(models_dir: Path, tmp_path: Path) -> Path:
 
 @pytest.mark.usefixtures("no_local_models")
 def test_unpinned_download_records_its_checksums(
-        unpinned_mirror: Path, cache: Path, serve: Callable[..., Server], caplog: pytest.LogCaptureFixture) -> None:
+    unpinned_mirror: Path, cache: Path, serve: Callable[..., Server], caplog: pytest.LogCaptureFixture
+) -> None:
     server = serve(unpinned_mirror)
     cfg = config(UNPINNED, cache)
     with caplog.at_level(logging.WARNING, logger="vcamseg.models.store"):
@@ -416,7 +431,8 @@ def test_unpinned_download_records_its_checksums(
 
 @pytest.mark.usefixtures("no_local_models")
 def test_recorded_checksum_catches_a_damaged_cache_file(
-        unpinned_mirror: Path, cache: Path, serve: Callable[..., Server]) -> None:
+    unpinned_mirror: Path, cache: Path, serve: Callable[..., Server]
+) -> None:
     server = serve(unpinned_mirror)
     path = resolve_model(config(UNPINNED, cache), base_url=server.base_url)
     server.stop()
@@ -428,7 +444,8 @@ def test_recorded_checksum_catches_a_damaged_cache_file(
 
 @pytest.mark.usefixtures("no_local_models")
 def test_recorded_checksum_rejects_a_changed_download(
-        unpinned_mirror: Path, cache: Path, serve: Callable[..., Server]) -> None:
+    unpinned_mirror: Path, cache: Path, serve: Callable[..., Server]
+) -> None:
     server = serve(unpinned_mirror)
     path = resolve_model(config(UNPINNED, cache), base_url=server.base_url)
     (path.parent / SHARD).unlink()
@@ -440,7 +457,8 @@ def test_recorded_checksum_rejects_a_changed_download(
 
 @pytest.mark.usefixtures("no_local_models")
 def test_manifest_cannot_write_outside_the_model_folder(
-        unpinned_mirror: Path, cache: Path, serve: Callable[..., Server], tmp_path: Path) -> None:
+    unpinned_mirror: Path, cache: Path, serve: Callable[..., Server], tmp_path: Path
+) -> None:
     model_json = unpinned_mirror / UNPINNED.relpath
     doc = json.loads(model_json.read_text())
     doc["weightsManifest"][0]["paths"] = ["../../../../../escaped.bin"]
@@ -492,11 +510,21 @@ def test_models_list_shows_local_variants(models_dir: Path, capsys: pytest.Captu
 
 @pytest.mark.usefixtures("_restore_logging", "no_local_models")
 def test_models_fetch_downloads_into_the_cache(
-        models_dir: Path, tmp_path: Path, serve: Callable[..., Server], capsys: pytest.CaptureFixture[str]) -> None:
+    models_dir: Path, tmp_path: Path, serve: Callable[..., Server], capsys: pytest.CaptureFixture[str]
+) -> None:
     server = serve(models_dir)
     cache = tmp_path / "fetch-cache"
-    args = ["models", "fetch", "mobilenet-050-quant1-s8", "mobilenet-050-quant1-s16",
-            "--base-url", server.base_url, "--no-progress", "--set", f"model.cache_dir={cache}"]
+    args = [
+        "models",
+        "fetch",
+        "mobilenet-050-quant1-s8",
+        "mobilenet-050-quant1-s16",
+        "--base-url",
+        server.base_url,
+        "--no-progress",
+        "--set",
+        f"model.cache_dir={cache}",
+    ]
     assert main(args) == 0
     out = capsys.readouterr().out
     folder = cache / "models/bodypix/mobilenet/quant1/050"

@@ -36,8 +36,11 @@ def segmenter(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Seg
     cfg = Config()
     cfg.model.backend = "tflite"
     cfg.model.cache_dir = tmp_path_factory.getbasetemp() / "xdg-cache" / "vcamseg"
-    seg = segmenter_for(cfg.model, cfg.segmentation,
-                        model_json=models_dir / "bodypix" / "mobilenet" / "float" / "050" / "model-stride16.json")
+    seg = segmenter_for(
+        cfg.model,
+        cfg.segmentation,
+        model_json=models_dir / "bodypix" / "mobilenet" / "float" / "050" / "model-stride16.json",
+    )
     seg.segment(np.zeros((480, 640, 3), np.uint8))  # warm: the first inference sets up XNNPACK
     return seg
 
@@ -137,11 +140,15 @@ def test_paced_video_to_file_with_the_real_model(segmenter: Segmenter, video: Pa
     assert stats.latency_ms(50) is not None and stats.cpu_ms_per_frame() is not None
 
 
-def test_offline_processes_every_frame_and_segments_every_nth(segmenter: Segmenter, video: Path,
-                                                              tmp_path: Path) -> None:
+def test_offline_processes_every_frame_and_segments_every_nth(
+    segmenter: Segmenter, video: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "out.avi"
-    cfg = _config(source={"device": str(video), "loop": False}, output={"device": str(out)},
-                  pipeline={"segment_every_n_frames": 3})
+    cfg = _config(
+        source={"device": str(video), "loop": False},
+        output={"device": str(out)},
+        pipeline={"segment_every_n_frames": 3},
+    )
     rec = Recorder()
     pipeline = build_pipeline(cfg, paced=False, segmenter=segmenter, compositor=GreenScreen(), on_frame_sent=rec)
     assert pipeline.expected_frames == 77
@@ -194,10 +201,26 @@ class FlakyCamera:
             self.owner.closed += 1
 
 
-def _pipeline(cfg: Config, source: object, sink: object, segmenter: Segmenter, rec: Recorder,
-              compositor: object | None = None, **kw: object) -> Pipeline:
-    return Pipeline(settings_from(cfg), source, lambda: sink, size=(sink.width, sink.height), fps=sink.fps,  # type: ignore[attr-defined]
-                    compositor=compositor or GreenScreen(), segmenter=segmenter, on_frame_sent=rec, **kw)
+def _pipeline(
+    cfg: Config,
+    source: object,
+    sink: object,
+    segmenter: Segmenter,
+    rec: Recorder,
+    compositor: object | None = None,
+    **kw: object,
+) -> Pipeline:
+    return Pipeline(
+        settings_from(cfg),
+        source,
+        lambda: sink,
+        size=(sink.width, sink.height),
+        fps=sink.fps,  # type: ignore[attr-defined]
+        compositor=compositor or GreenScreen(),
+        segmenter=segmenter,
+        on_frame_sent=rec,
+        **kw,
+    )
 
 
 def test_lost_camera_shows_a_placeholder_then_recovers(segmenter: Segmenter) -> None:
@@ -288,8 +311,9 @@ def test_idle_releases_the_camera_and_resumes(segmenter: Segmenter) -> None:
 
     source = CountingPattern()
     rec = Recorder()
-    pipeline = _pipeline(cfg, source, VirtualCameraStandIn(320, 240, 30.0), segmenter, rec,
-                         monitor_factory=monitor_factory)
+    pipeline = _pipeline(
+        cfg, source, VirtualCameraStandIn(320, 240, 30.0), segmenter, rec, monitor_factory=monitor_factory
+    )
     pipeline.start()
     try:
         assert _wait(lambda: rec.kinds().count("frame") >= 10)
@@ -309,8 +333,9 @@ def test_idle_releases_the_camera_and_resumes(segmenter: Segmenter) -> None:
         count_before = len(rec.kinds())
         monitor.set(True)  # an application starts reading
         # Live again: promised within a second, a margin here (the figure is printed).
-        assert _wait(lambda: "frame" in rec.kinds()[count_before:], allowance(RESUME_PROMISE_S)), \
+        assert _wait(lambda: "frame" in rec.kinds()[count_before:], allowance(RESUME_PROMISE_S)), (
             f"not live again ({describe(RESUME_PROMISE_S)})"
+        )
         resumed = next(t for k, _, t in rec.sent[count_before:] if k == "frame")
         print(f"live again {resumed - woke:.2f} s after a reader appeared")
         assert source.opens == 2
@@ -335,8 +360,9 @@ class Blue:
         return frame
 
 
-def test_live_compositor_swap_and_a_prompt_stop(segmenter: Segmenter, tmp_path: Path,
-                                                caplog: pytest.LogCaptureFixture) -> None:
+def test_live_compositor_swap_and_a_prompt_stop(
+    segmenter: Segmenter, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     out = tmp_path / "live.mp4"
     cfg = _config(source={"device": "test", "width": 320, "height": 240}, output={"device": str(out)})
     rec = Recorder()
@@ -411,8 +437,11 @@ def test_opencv_threads_at_start_and_live(segmenter: Segmenter) -> None:
     (not cv2's own 0, which would turn its worker threads off)."""
     cv2.setNumThreads(-1)
     default = cv2.getNumThreads()  # as many as cores (an earlier pipeline may have set 1)
-    cfg = _config(source={"device": "test", "width": 160, "height": 120}, output={"device": "null"},
-                  pipeline={"opencv_threads": 1})
+    cfg = _config(
+        source={"device": "test", "width": 160, "height": 120},
+        output={"device": "null"},
+        pipeline={"opencv_threads": 1},
+    )
     pipeline = build_pipeline(cfg, paced=False, max_frames=3, segmenter=segmenter, compositor=GreenScreen())
     try:
         pipeline.start()

@@ -32,6 +32,7 @@ INTERVAL = 1.0 / FPS
 
 # --- the pacer -------------------------------------------------------------------------------------
 
+
 def test_the_pacer_starts_with_a_burst_and_then_waits_for_a_token() -> None:
     clock = FakeClock()
     pacer = Pacer(FPS, clock)
@@ -108,6 +109,7 @@ def test_repeats_take_no_token() -> None:
 
 
 # --- idle --------------------------------------------------------------------------------------
+
 
 class Monitor:
     method = "event"
@@ -189,6 +191,7 @@ def test_an_output_without_a_monitor_never_idles() -> None:
 
 # --- the mask board ----------------------------------------------------------------------------
 
+
 def _seg() -> Segmentation:
     return Segmentation.from_arrays(np.zeros((4, 4), bool))
 
@@ -235,6 +238,7 @@ def test_closing_the_board_wakes_an_unbounded_wait() -> None:
 
 # --- settings and their live marks --------------------------------------------------------------
 
+
 def test_every_setting_comes_from_a_key_marked_live_at_once() -> None:
     """A key the pipeline's threads read must apply at once; `set_settings` is how it does."""
     policy = live.policy()
@@ -266,6 +270,7 @@ def test_settings_default_to_the_configs_defaults_and_convert_units() -> None:
 
 # --- typed stats and the one formatter ------------------------------------------------------------
 
+
 def test_the_snapshot_keeps_its_public_shape_and_is_json() -> None:
     """External tools read `vcamseg status --json` by key: these must stay (more may be added)."""
     stats = PipelineStats()
@@ -277,12 +282,25 @@ def test_the_snapshot_keeps_its_public_shape_and_is_json() -> None:
     snap = json.loads(json.dumps(stats.snapshot()))
     assert set(snap) >= {"uptime_s", "state", "source", "sink", "inference_device", "frames", "errors", "fps", "ms"}
     assert set(snap["state"]) >= {"source", "sink", "idle", "readers", "detection"}
-    assert set(snap["frames"]) >= {"in", "composited", "out", "repeated", "dropped", "placeholder", "idle",
-                                   "segmentations"}
+    assert set(snap["frames"]) >= {
+        "in",
+        "composited",
+        "out",
+        "repeated",
+        "dropped",
+        "placeholder",
+        "idle",
+        "segmentations",
+    }
     assert set(snap["errors"]) >= {"source", "sink"} and set(snap["fps"]) >= {"now", "overall"}
     assert set(snap["ms"]) >= {"segment_mean", "composite_mean", "latency_p50", "latency_p95", "cpu_per_frame"}
-    assert snap["state"] == {"source": "running", "sink": "open", "idle": "active", "readers": "n/a",
-                             "detection": "off"}
+    assert snap["state"] == {
+        "source": "running",
+        "sink": "open",
+        "idle": "active",
+        "readers": "n/a",
+        "detection": "off",
+    }
     assert snap["frames"]["in"] == snap["frames"]["out"] == snap["frames"]["dropped"] == 1
 
 

@@ -23,9 +23,16 @@ def test_poses_match_tf_bodypix(row: dict[str, str]) -> None:
     heat, short = out[OUT["heatmaps"]], out[OUT["short_offsets"]]
     fwd, bwd = out[OUT["displacement_fwd"]], out[OUT["displacement_bwd"]]
     ours = decode_poses(heat, short, fwd, bwd, 16, max_detections=10, score_threshold=0.3, nms_radius=20)
-    theirs = decodeMultiplePoses(scoresBuffer=1 / (1 + np.exp(-heat)), offsetsBuffer=short,
-                                 displacementsFwdBuffer=fwd, displacementsBwdBuffer=bwd, outputStride=16,
-                                 maxPoseDetections=10, scoreThreshold=0.3, nmsRadius=20)
+    theirs = decodeMultiplePoses(
+        scoresBuffer=1 / (1 + np.exp(-heat)),
+        offsetsBuffer=short,
+        displacementsFwdBuffer=fwd,
+        displacementsBwdBuffer=bwd,
+        outputStride=16,
+        maxPoseDetections=10,
+        scoreThreshold=0.3,
+        nmsRadius=20,
+    )
     assert len(ours) == len(theirs) >= 1
     for (score, keypoints), pose in zip(ours, theirs, strict=True):
         assert score == pytest.approx(float(pose.score), abs=1e-4)

@@ -31,8 +31,10 @@ def segmenter(models_dir: Path) -> Segmenter:
 def _portraits(data_dir: Path, count: int) -> list[tuple[np.ndarray, np.ndarray]]:
     with (data_dir / "index.csv").open(newline="") as fh:
         rows = [r for r in csv.DictReader(fh) if r["source"] == "supervisely_person"][:count]
-    return [(cv2.imread(str(data_dir / r["image"])), cv2.imread(str(data_dir / r["mask"]), cv2.IMREAD_GRAYSCALE) > 127)
-            for r in rows]
+    return [
+        (cv2.imread(str(data_dir / r["image"])), cv2.imread(str(data_dir / r["mask"]), cv2.IMREAD_GRAYSCALE) > 127)
+        for r in rows
+    ]
 
 
 def _video(data_dir: Path, name: str, count: int) -> list[np.ndarray]:
@@ -154,8 +156,10 @@ def test_a_moving_edge_is_not_delayed(data_dir: Path, edges: str) -> None:
 
     def lags(**kw: float) -> list[float]:
         refiner = MaskRefiner(MaskConfig(edges=edges, **kw))
-        return [edge - _crossing(refiner.refine(frame, Segmentation.from_arrays(scores > 127, scores=scores)).alpha)
-                for frame, scores, edge in sequence][3:]
+        return [
+            edge - _crossing(refiner.refine(frame, Segmentation.from_arrays(scores > 127, scores=scores)).alpha)
+            for frame, scores, edge in sequence
+        ][3:]
 
     assert max(abs(lag) for lag in lags()) <= speed / 2
     assert max(lags(motion_threshold=255.0)) > speed

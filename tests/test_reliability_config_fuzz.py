@@ -111,10 +111,14 @@ def _text(data: Any) -> str:
 
 # --- the mutations, one strategy per kind of mistake -----------------------------------------------
 
-SCALARS = st.one_of(st.booleans(), st.integers(-10**6, 10**6), st.floats(-1e6, 1e6, allow_nan=False),
-                    st.text(min_size=1, max_size=12))
-OTHER_TYPES = st.one_of(SCALARS, st.lists(st.integers(-5, 300), min_size=1, max_size=4),
-                        st.dictionaries(st.sampled_from(["a", "b", "value"]), st.integers(), min_size=1, max_size=2))
+SCALARS = st.one_of(
+    st.booleans(), st.integers(-(10**6), 10**6), st.floats(-1e6, 1e6, allow_nan=False), st.text(min_size=1, max_size=12)
+)
+OTHER_TYPES = st.one_of(
+    SCALARS,
+    st.lists(st.integers(-5, 300), min_size=1, max_size=4),
+    st.dictionaries(st.sampled_from(["a", "b", "value"]), st.integers(), min_size=1, max_size=2),
+)
 KEY_NAMES = st.from_regex(r"[a-z][a-z_]{1,14}", fullmatch=True)
 
 
@@ -189,8 +193,17 @@ def broken_yaml(draw: st.DrawFn) -> str:
 
 
 TOP_LEVELS = st.one_of(
-    st.sampled_from(["- model\n- effects\n", "42\n", "just some words\n", '"a quoted text"\n', "true\n",
-                     "[model, effects]\n", "- {type: blur}\n"]),
+    st.sampled_from(
+        [
+            "- model\n- effects\n",
+            "42\n",
+            "just some words\n",
+            '"a quoted text"\n',
+            "true\n",
+            "[model, effects]\n",
+            "- {type: blur}\n",
+        ]
+    ),
     st.lists(SCALARS, min_size=1, max_size=3).map(_text),
     SCALARS.map(_text),
 )
@@ -206,7 +219,8 @@ BAD_EFFECTS = st.one_of(
     st.just("blur"),  # not a mapping
     st.just(_replace_effect(image="background.jpg", color="green")),  # two backgrounds
     st.just(_replace_effect()),  # none
-    st.lists(st.integers(-300, 300), min_size=3, max_size=3).filter(lambda c: any(not 0 <= v <= 255 for v in c))
+    st.lists(st.integers(-300, 300), min_size=3, max_size=3)
+    .filter(lambda c: any(not 0 <= v <= 255 for v in c))
     .map(lambda c: _replace_effect(color=c)),
     st.sampled_from(["#12345", "#gggggg", "chartreuse", "rgb(1,2,3)"]).map(lambda c: _replace_effect(color=c)),
     st.integers(0, 30).filter(lambda n: n != 24).map(lambda n: {"type": "parts", "palette": [[1, 2, 3]] * n}),
@@ -228,8 +242,19 @@ def bad_effects(draw: st.DrawFn) -> str:
 
 # Relative to the config file's folder (the daemon's): see the fixture for what exists there.
 MISSING_FILES = st.one_of(
-    st.sampled_from(["no-such-background.jpg", "pictures/none.png", "/nonexistent/beach.jpg", "~/no-such.jpg",
-                     "~nosuchuser-vcamseg/beach.jpg", "dangling.jpg", "config.yaml", ".", "empty.jpg"]),
+    st.sampled_from(
+        [
+            "no-such-background.jpg",
+            "pictures/none.png",
+            "/nonexistent/beach.jpg",
+            "~/no-such.jpg",
+            "~nosuchuser-vcamseg/beach.jpg",
+            "dangling.jpg",
+            "config.yaml",
+            ".",
+            "empty.jpg",
+        ]
+    ),
     KEY_NAMES.map(lambda name: f"{name}.png"),
 )
 
@@ -241,8 +266,16 @@ def missing_backgrounds(draw: st.DrawFn) -> str:
     return _text(data)
 
 
-INVALID_CONFIGS = st.one_of(wrong_types(), unknown_keys(), out_of_range(), impossible_models(), broken_yaml(),
-                            TOP_LEVELS, bad_effects(), missing_backgrounds())
+INVALID_CONFIGS = st.one_of(
+    wrong_types(),
+    unknown_keys(),
+    out_of_range(),
+    impossible_models(),
+    broken_yaml(),
+    TOP_LEVELS,
+    bad_effects(),
+    missing_backgrounds(),
+)
 
 
 # --- the daemon ------------------------------------------------------------------------------------
@@ -274,11 +307,17 @@ TRIED: list[str] = []
 LINE_OF_FILE = re.compile(r"(?m)^\s*(?P<file>/\S+?):(?P<line>\d+)[: ]")
 
 
-@settings(max_examples=EXAMPLES, deadline=None, database=None, phases=[Phase.generate],
-          suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    phases=[Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
 @given(text=INVALID_CONFIGS)
 def test_invalid_configs_are_clear_errors_and_the_daemon_keeps_the_last_good_one(
-        daemon: DaemonProcess, good_status: dict[str, Any], text: str) -> None:
+    daemon: DaemonProcess, good_status: dict[str, Any], text: str
+) -> None:
     source = _source_of(daemon)
     with pytest.raises(ConfigError) as caught:
         source.load(text)
@@ -292,8 +331,11 @@ def test_invalid_configs_are_clear_errors_and_the_daemon_keeps_the_last_good_one
     expected = one_line(caught.value)
     before = sum(expected in line for line in log_lines(daemon, "config not applied"))
     daemon.config.write_text(text)
-    daemon.wait_for(lambda: sum(expected in line for line in log_lines(daemon, "config not applied")) > before, 10,
-                    f"the daemon to refuse:\n{text}")
+    daemon.wait_for(
+        lambda: sum(expected in line for line in log_lines(daemon, "config not applied")) > before,
+        10,
+        f"the daemon to refuse:\n{text}",
+    )
     TRIED.append(text)
     if len(TRIED) % 25 == 0:
         _assert_running_the_good_config(daemon, good_status)
@@ -307,7 +349,8 @@ def _assert_running_the_good_config(daemon: DaemonProcess, good_status: dict[str
 
 
 def test_after_the_storm_the_daemon_runs_the_last_good_config_and_takes_a_valid_edit(
-        daemon: DaemonProcess, good_status: dict[str, Any]) -> None:
+    daemon: DaemonProcess, good_status: dict[str, Any]
+) -> None:
     assert len(TRIED) >= EXAMPLES
     assert daemon.proc.poll() is None
     _assert_running_the_good_config(daemon, good_status)

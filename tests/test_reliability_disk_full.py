@@ -30,8 +30,11 @@ def tiny_disk(tmp_path: Path) -> Iterator[Path]:
     """A 64 KiB tmpfs, unmounted afterwards."""
     mount_point = tmp_path / "tiny"
     mount_point.mkdir()
-    result = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={TINY},mode=0755", "tmpfs", str(mount_point)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={TINY},mode=0755", "tmpfs", str(mount_point)],
+        capture_output=True,
+        text=True,
+    )
     if result.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs to fill up (needs root): {result.stderr.strip()}")
     try:
@@ -63,8 +66,11 @@ def mirror(models_dir: Path, serve: Callable[..., Server]) -> str:
 
 
 def test_a_model_download_into_a_full_cache_is_a_clear_error(tiny_disk: Path, mirror: str, tmp_path: Path) -> None:
-    with DaemonProcess(tmp_path, f"model:\n  cache_dir: {tiny_disk}\n",
-                       env={"VCAMSEG_MODEL_DIR": None, "VCAMSEG_MODEL_BASE_URL": mirror}) as daemon:
+    with DaemonProcess(
+        tmp_path,
+        f"model:\n  cache_dir: {tiny_disk}\n",
+        env={"VCAMSEG_MODEL_DIR": None, "VCAMSEG_MODEL_BASE_URL": mirror},
+    ) as daemon:
         code = daemon.wait_exit(120)
     log = daemon.text_log()
     assert code == 2, log[-3000:]
@@ -81,8 +87,11 @@ def test_a_tflite_conversion_that_cannot_be_cached_runs_from_memory(tiny_disk: P
     with DaemonProcess(tmp_path, f"model:\n  cache_dir: {tiny_disk}\n") as daemon:
         daemon.wait_streaming()
         warning = log_lines(daemon, "could not cache the TFLite conversion in")
-        assert len(warning) == 1 and f"{tiny_disk / 'tflite'} (No space left on device); running it from memory" \
-            in warning[0] and warning[0].startswith("WARNING"), daemon.text_log()[-3000:]
+        assert (
+            len(warning) == 1
+            and f"{tiny_disk / 'tflite'} (No space left on device); running it from memory" in warning[0]
+            and warning[0].startswith("WARNING")
+        ), daemon.text_log()[-3000:]
         assert "TFLite" in daemon.status()["pipeline"]["inference_device"]
         daemon.terminate()  # exit code 0, within a margin over the 1 s promise
     assert leftovers(tiny_disk) == [] and not any((tiny_disk / "tflite").glob("*"))
@@ -105,14 +114,26 @@ def test_set_save_on_a_full_disk_is_a_clear_error_and_the_file_stays_intact(tiny
     with DaemonProcess(tmp_path, config=config_folder / "config.yaml") as daemon:
         daemon.wait_streaming()
         cli: Callable[..., subprocess.CompletedProcess[str]] = functools.partial(
-            subprocess.run, capture_output=True, text=True, timeout=60,
-            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
-        result = cli([sys.executable, "-m", "vcamseg", "set", "--save", "effects.0.background_blur=25",
-                      "--socket", str(daemon.socket)])
+            subprocess.run, capture_output=True, text=True, timeout=60, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+        )
+        result = cli(
+            [
+                sys.executable,
+                "-m",
+                "vcamseg",
+                "set",
+                "--save",
+                "effects.0.background_blur=25",
+                "--socket",
+                str(daemon.socket),
+            ]
+        )
         assert result.returncode == 2, result.stdout + result.stderr
         config = config_folder / "config.yaml"
-        assert (f"vcamseg: error: applied, but not saved: cannot save {config}: its folder {config_folder} is full "
-                "(No space left on device); the file is unchanged") in result.stderr
+        assert (
+            f"vcamseg: error: applied, but not saved: cannot save {config}: its folder {config_folder} is full "
+            "(No space left on device); the file is unchanged"
+        ) in result.stderr
         assert "fix: free some space there, then save again" in result.stderr
         assert "Traceback" not in result.stderr
         assert config.read_text() == USER_CONFIG, "the user's file is intact"
@@ -126,8 +147,18 @@ def test_set_save_on_a_full_disk_is_a_clear_error_and_the_file_stays_intact(tiny
         assert "Traceback" not in daemon.text_log()
 
         (tiny_disk / "filler").unlink()  # space again: saving works
-        result = cli([sys.executable, "-m", "vcamseg", "set", "--save", "effects.0.background_blur=25",
-                      "--socket", str(daemon.socket)])
+        result = cli(
+            [
+                sys.executable,
+                "-m",
+                "vcamseg",
+                "set",
+                "--save",
+                "effects.0.background_blur=25",
+                "--socket",
+                str(daemon.socket),
+            ]
+        )
         assert result.returncode == 0, result.stderr
         assert config.read_text() == USER_CONFIG.replace("background_blur: 15", "background_blur: 25")
         assert daemon.status()["runtime_changes"] == []

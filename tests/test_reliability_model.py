@@ -31,7 +31,8 @@ def model_copy(models_dir: Path, folder: Path) -> Path:
 
 @pytest.mark.parametrize("damage", ["shard", "model.json"])
 def test_a_model_corrupted_before_the_start_is_a_clear_error_and_exit_code_2(
-        damage: str, models_dir: Path, tmp_path: Path) -> None:
+    damage: str, models_dir: Path, tmp_path: Path
+) -> None:
     models = model_copy(models_dir, tmp_path / "models")
     broken = models / (SHARD if damage == "shard" else MODEL_JSON)
     if damage == "shard":
@@ -42,13 +43,15 @@ def test_a_model_corrupted_before_the_start_is_a_clear_error_and_exit_code_2(
         code = daemon.wait_exit(120)
     log = daemon.text_log()
     assert code == 2, log[-3000:]
-    error = log[log.index("vcamseg: error: "):]
+    error = log[log.index("vcamseg: error: ") :]
     assert str(broken) in error
     if damage == "shard":
         assert "is corrupted: its sha256 is" in error and "(pinned)" in error
     url = OFFICIAL + str(SHARD if damage == "shard" else MODEL_JSON)
-    assert f"fix: replace it with the official file {url}" in error or \
-        f"fix: replace the file(s) with the official {url}" in error
+    assert (
+        f"fix: replace it with the official file {url}" in error
+        or f"fix: replace the file(s) with the official {url}" in error
+    )
     assert f"or remove {models / MODEL_JSON}" in error and "vcamseg does not modify" in error
     assert "Traceback" not in log
 
@@ -61,8 +64,11 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProcess]:
 
 
 def wait_failed_load(daemon: DaemonProcess) -> dict:
-    return daemon.wait_for(lambda: (r := daemon.status()["last_reload"])["segmenter"].startswith("failed") and r,
-                           60, "the failed model load")
+    return daemon.wait_for(
+        lambda: (r := daemon.status()["last_reload"])["segmenter"].startswith("failed") and r,
+        60,
+        "the failed model load",
+    )
 
 
 def assert_frames_flow(daemon: DaemonProcess) -> None:
@@ -72,7 +78,8 @@ def assert_frames_flow(daemon: DaemonProcess) -> None:
 
 @pytest.mark.parametrize("damage", ["shard", "model.json"])
 def test_a_corrupted_model_in_a_live_switch_leaves_the_running_one(
-        daemon: DaemonProcess, damage: str, models_dir: Path, tmp_path: Path) -> None:
+    daemon: DaemonProcess, damage: str, models_dir: Path, tmp_path: Path
+) -> None:
     models = model_copy(models_dir, tmp_path / "models")
     broken = models / (SHARD if damage == "shard" else MODEL / "model-stride8.json")
     if damage == "shard":
@@ -115,10 +122,17 @@ def test_sigterm_while_a_live_model_switch_loads_stops(daemon: DaemonProcess, tm
 def test_sigterm_while_the_first_model_loads_stops(tmp_path: Path) -> None:
     # A cold cache: TensorFlow is imported and the graph converted to TFLite before the first
     # frame: seconds of loading to interrupt.
-    with DaemonProcess(tmp_path, f"model:\n  cache_dir: {tmp_path / 'cache'}\n  backend: auto\n",
-                       extra_args=["--set", "source.width=320", "--set", "source.height=240"]) as daemon:
-        daemon.wait_for(lambda: log_lines(daemon, "converting model-stride16.json to TFLite"), 120,
-                        "the model conversion to start", poll_s=0.01)
+    with DaemonProcess(
+        tmp_path,
+        f"model:\n  cache_dir: {tmp_path / 'cache'}\n  backend: auto\n",
+        extra_args=["--set", "source.width=320", "--set", "source.height=240"],
+    ) as daemon:
+        daemon.wait_for(
+            lambda: log_lines(daemon, "converting model-stride16.json to TFLite"),
+            120,
+            "the model conversion to start",
+            poll_s=0.01,
+        )
         loading = daemon.status()["pipeline"]
         assert loading["frames"]["out"] == 0 and loading["inference_device"] == "not started"
         elapsed = daemon.terminate()  # exit code 0, within a margin over the 1 s promise

@@ -63,28 +63,35 @@ def test_a_burst_of_sighups_coalesces_and_the_daemon_stays_responsive(tmp_path: 
         poller.join(15)
 
         assert daemon.proc.poll() is None, daemon.text_log()[-3000:]
-        status = daemon.wait_for(lambda: (s := daemon.status())["last_reload"]["trigger"] == "SIGHUP" and s, 5,
-                                 "the last reload to be a SIGHUP")
+        status = daemon.wait_for(
+            lambda: (s := daemon.status())["last_reload"]["trigger"] == "SIGHUP" and s,
+            5,
+            "the last reload to be a SIGHUP",
+        )
         assert status["last_reload"]["ok"]
         assert status["config"]["effects"][0]["color"] == [0, 0, 255]
         assert status["config"]["service"]["reload_debounce_ms"] == 100, "needs a restart: the running value stays"
-        assert status["pipeline"]["frames"]["out"] > sent_before + 0.8 * rate * burst_s, \
+        assert status["pipeline"]["frames"]["out"] > sent_before + 0.8 * rate * burst_s, (
             f"streaming through the burst (at {rate:.1f} fps before it)"
+        )
         # Answering is what is checked; a margin over "within a second" for a slow machine.
-        assert latencies and max(latencies) < allowance(1.0), \
+        assert latencies and max(latencies) < allowance(1.0), (
             f"status took up to {max(latencies):.2f} s during the burst ({describe(1.0)})"
+        )
 
         reloads = len(log_lines(daemon, "config reloaded (SIGHUP)")) - reloads_before
         coalesced = [line for line in log_lines(daemon, "SIGHUP: reloading") if "coalesced" in line]
-        print(f"{SIGNALS} SIGHUPs in {burst_s:.2f} s -> {reloads} reloads; slowest status "
-              f"{max(latencies) * 1000:.0f} ms")
+        print(
+            f"{SIGNALS} SIGHUPs in {burst_s:.2f} s -> {reloads} reloads; slowest status {max(latencies) * 1000:.0f} ms"
+        )
         assert 1 <= reloads <= SIGNALS // 3, "the reloads coalesce"
         assert len(log_lines(daemon, "SIGHUP: reloading")) - reloads_before == reloads
         assert not coalesced or all("requests coalesced" in line for line in coalesced)
 
         # Still itself afterwards: a normal edit applies.
         daemon.config.write_text(CONFIG.replace("[255, 0, 0]", "[0, 255, 0]"))
-        daemon.wait_for(lambda: daemon.status()["config"]["effects"][0]["color"] == [0, 255, 0], 10,
-                        "the next edit to apply")
+        daemon.wait_for(
+            lambda: daemon.status()["config"]["effects"][0]["color"] == [0, 255, 0], 10, "the next edit to apply"
+        )
         assert "Traceback" not in daemon.text_log()
         daemon.terminate()  # exit code 0, within a margin over the 1 s promise

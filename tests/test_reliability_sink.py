@@ -35,28 +35,38 @@ def test_a_lost_output_is_reopened_with_a_clear_log_and_writing_resumes(tmp_path
         daemon.wait_streaming()
         time.sleep(1.0)
         shutil.rmtree(folder)
-        lost = daemon.wait_for(lambda: (p := daemon.status()["pipeline"])["errors"]["sink"] >= 1 and p, 3,
-                               "the lost output to be noticed")
+        lost = daemon.wait_for(
+            lambda: (p := daemon.status()["pipeline"])["errors"]["sink"] >= 1 and p, 3, "the lost output to be noticed"
+        )
         assert lost["state"]["sink"] in ("lost", "closed")
         errors = log_lines(daemon, "was removed while being written")
         assert len(errors) == 1 and errors[0].startswith("ERROR") and f"output video {output}" in errors[0]
         assert "reopening every 0.5 s" in errors[0]
-        daemon.wait_for(lambda: log_lines(daemon, f"output still unavailable: cannot write {output}: folder {folder} "
-                                                  "does not exist"), 3, "why it cannot be reopened")
+        daemon.wait_for(
+            lambda: log_lines(
+                daemon, f"output still unavailable: cannot write {output}: folder {folder} does not exist"
+            ),
+            3,
+            "why it cannot be reopened",
+        )
 
         # Meanwhile the daemon runs on: it answers, and frames keep being made.
         composited = lost["frames"]["composited"]
         time.sleep(1.5)  # three retries
-        during = daemon.wait_for(lambda: (p := daemon.status()["pipeline"])["frames"]["composited"] > composited + 20
-                                 and p, 5, "frames composited while the output is away")
+        during = daemon.wait_for(
+            lambda: (p := daemon.status()["pipeline"])["frames"]["composited"] > composited + 20 and p,
+            5,
+            "frames composited while the output is away",
+        )
         assert during["state"]["source"] == "running"
         assert len(log_lines(daemon, "output still unavailable")) == 1, "the same reason is logged once"
 
         folder.mkdir()
         back_at = time.monotonic()
         # Retried every 0.5 s: open again within a retry interval or two, printed; a margin here.
-        daemon.wait_for(lambda: daemon.status()["pipeline"]["state"]["sink"] == "open", MARGIN * 2,
-                        "the output reopened")
+        daemon.wait_for(
+            lambda: daemon.status()["pipeline"]["state"]["sink"] == "open", MARGIN * 2, "the output reopened"
+        )
         print(f"output back {time.monotonic() - back_at:.2f} s after its folder")
         assert log_lines(daemon, f"output back: video {output}")
         sent = daemon.frames_out()

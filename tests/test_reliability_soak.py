@@ -42,9 +42,23 @@ MAX_DROP_RUN_INTERVALS = 3
 def soak(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out = tmp_path_factory.mktemp("soak")
     result = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "soak.py"), "--minutes", str(MINUTES), "--effect-every",
-         str(EFFECT_EVERY_S), "--sample-every", str(SAMPLE_EVERY_S), "--out", str(out)],
-        capture_output=True, text=True, timeout=MINUTES * 60 + 300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+        [
+            sys.executable,
+            str(REPO / "benchmarks" / "soak.py"),
+            "--minutes",
+            str(MINUTES),
+            "--effect-every",
+            str(EFFECT_EVERY_S),
+            "--sample-every",
+            str(SAMPLE_EVERY_S),
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=MINUTES * 60 + 300,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
     print(result.stdout)
     assert result.returncode == 0, f"{result.stdout}\n{result.stderr}\n{(out / 'daemon.log').read_text()[-3000:]}"
     summary = json.loads((out / "summary.json").read_text())
@@ -61,8 +75,10 @@ def test_memory_stays_flat_after_warm_up(soak: dict[str, Any]) -> None:
 
 def test_no_drops_beyond_the_first_seconds(soak: dict[str, Any]) -> None:
     if soak["other_cpu_pct"] > BUSY_MACHINE_PCT:
-        pytest.skip(f"other processes used {soak['other_cpu_pct']:.0f} % of the machine during the soak: drops "
-                    f"({soak['dropped_after_warmup']} after warm-up) are not the daemon's to judge")
+        pytest.skip(
+            f"other processes used {soak['other_cpu_pct']:.0f} % of the machine during the soak: drops "
+            f"({soak['dropped_after_warmup']} after warm-up) are not the daemon's to judge"
+        )
     print(f"{soak['fps_median']:.2f} fps (median interval); the source delivered {soak['source_fps']:.2f} fps")
     assert soak["delivered_fraction_after_warmup"] >= 1 - MAX_DROP_FRACTION, soak
     assert soak["drop_fraction_after_warmup"] <= MAX_DROP_FRACTION, soak

@@ -45,19 +45,24 @@ def test_a_source_that_disappears_shows_the_placeholder_and_recovers(data_dir: P
     original = (data_dir / "videos" / "intel_asl_thanks.mp4").read_bytes()
     camera.write_bytes(original)
     recording = tmp_path / "out.avi"
-    with DaemonProcess(tmp_path, NO_EFFECT, source=str(camera), output=str(recording),
-                       extra_args=[*FAST, *OUTPUT_SIZE]) as daemon:
+    with DaemonProcess(
+        tmp_path, NO_EFFECT, source=str(camera), output=str(recording), extra_args=[*FAST, *OUTPUT_SIZE]
+    ) as daemon:
         daemon.wait_streaming()
         time.sleep(1.0)
         before = daemon.status()["pipeline"]
         assert before["state"]["source"] == "running"
         time.sleep(0.5)
-        assert daemon.status()["pipeline"]["frames"]["placeholder"] == before["frames"]["placeholder"], \
+        assert daemon.status()["pipeline"]["frames"]["placeholder"] == before["frames"]["placeholder"], (
             "no placeholder while the camera is there (the 'starting' card before the model loaded counts as one)"
+        )
 
         camera.unlink()
-        lost = daemon.wait_for(lambda: (p := daemon.status()["pipeline"])["state"]["source"] == "lost" and p, 3,
-                               "the source to be reported lost")
+        lost = daemon.wait_for(
+            lambda: (p := daemon.status()["pipeline"])["state"]["source"] == "lost" and p,
+            3,
+            "the source to be reported lost",
+        )
         time.sleep(2.0)  # gone for a while: only placeholders go out, at the output rate
         gone = daemon.status()["pipeline"]
         assert gone["state"]["source"] == "lost" and gone["errors"]["source"] >= 1
@@ -69,8 +74,12 @@ def test_a_source_that_disappears_shows_the_placeholder_and_recovers(data_dir: P
         replace_file(camera, original)
         back_at = time.monotonic()
         # Retried every source.retry_interval_s (1 s): back within 2 s, printed; a margin here.
-        daemon.wait_for(lambda: daemon.frames_out() > gone["frames"]["out"], MARGIN * 2.0,
-                        "camera frames after the camera came back", poll_s=0.02)
+        daemon.wait_for(
+            lambda: daemon.frames_out() > gone["frames"]["out"],
+            MARGIN * 2.0,
+            "camera frames after the camera came back",
+            poll_s=0.02,
+        )
         recovery_s = time.monotonic() - back_at
         print(f"recovered {recovery_s:.2f} s after the source came back")
         assert daemon.status()["pipeline"]["state"]["source"] == "running"
@@ -88,9 +97,9 @@ def test_a_source_that_disappears_shows_the_placeholder_and_recovers(data_dir: P
     capture.release()
     live = float(np.percentile(brightness, 90))
     dim = [b < 0.6 * live for b in brightness]
-    dim = dim[dim.index(False):]  # from the first camera frame on
+    dim = dim[dim.index(False) :]  # from the first camera frame on
     first_dim, last_dim = dim.index(True), len(dim) - 1 - dim[::-1].index(True)
-    assert all(dim[first_dim:last_dim + 1]), "one placeholder stretch"
+    assert all(dim[first_dim : last_dim + 1]), "one placeholder stretch"
     assert last_dim + 1 - first_dim >= placeholders, "the outage is in the file"
     assert first_dim > 15 and len(dim) - last_dim > 5, "camera frames before and after it"
 
@@ -108,8 +117,9 @@ def person(data_dir: Path) -> np.ndarray:
 def image_daemon(tmp_path_factory: pytest.TempPathFactory, person: np.ndarray) -> Iterator[DaemonProcess]:
     folder = tmp_path_factory.mktemp("inputs")
     (folder / "frame.png").write_bytes(png(person))
-    with DaemonProcess(folder, NO_EFFECT + "source:\n  retry_interval_s: 0.5\n",
-                       source=str(folder / "frame.png")) as daemon:
+    with DaemonProcess(
+        folder, NO_EFFECT + "source:\n  retry_interval_s: 0.5\n", source=str(folder / "frame.png")
+    ) as daemon:
         daemon.wait_streaming()
         yield daemon
 
@@ -126,8 +136,11 @@ def fresh_snapshot(daemon: DaemonProcess, timeout: float = 5) -> np.ndarray:
     """A frame captured after this call (a snapshot is the last frame sent: wait for a new one).
     Both processes read the same CLOCK_MONOTONIC, so the frame's age dates its capture."""
     asked = time.monotonic()
-    reply = daemon.wait_for(lambda: (r := daemon.request({"cmd": "snapshot"}))["age_s"] < time.monotonic() - asked
-                            and r, timeout, "a new frame")
+    reply = daemon.wait_for(
+        lambda: (r := daemon.request({"cmd": "snapshot"}))["age_s"] < time.monotonic() - asked and r,
+        timeout,
+        "a new frame",
+    )
     return cv2.imdecode(np.frombuffer(base64.b64decode(reply["png_base64"]), np.uint8), cv2.IMREAD_COLOR)
 
 
@@ -144,16 +157,21 @@ def test_a_bigger_grey_picture_is_converted_and_scaled_to_the_output(image_daemo
     assert any(f"{frame} was replaced" in line for line in log_lines(image_daemon, "source lost:"))
 
 
-def test_an_empty_file_is_a_lost_source_until_a_picture_is_back(image_daemon: DaemonProcess,
-                                                                person: np.ndarray) -> None:
+def test_an_empty_file_is_a_lost_source_until_a_picture_is_back(
+    image_daemon: DaemonProcess, person: np.ndarray
+) -> None:
     frame = image_daemon.folder / "frame.png"
     replace_file(frame, b"")
     image_daemon.wait_for(lambda: source_state(image_daemon) == "lost", 5, "the empty file to count as lost")
-    image_daemon.wait_for(lambda: log_lines(image_daemon, f"image {frame} cannot be read"), 5,
-                          "a log line naming the unreadable file")
+    image_daemon.wait_for(
+        lambda: log_lines(image_daemon, f"image {frame} cannot be read"), 5, "a log line naming the unreadable file"
+    )
     placeholders = image_daemon.status()["pipeline"]["frames"]["placeholder"]
-    image_daemon.wait_for(lambda: image_daemon.status()["pipeline"]["frames"]["placeholder"] > placeholders + 10, 5,
-                          "placeholder frames while there is no picture")
+    image_daemon.wait_for(
+        lambda: image_daemon.status()["pipeline"]["frames"]["placeholder"] > placeholders + 10,
+        5,
+        "placeholder frames while there is no picture",
+    )
 
     replace_file(frame, png(person)[:2000])  # cut off: not a picture either
     time.sleep(1.5)
@@ -190,7 +208,8 @@ def test_a_video_whose_frames_change_size_and_turn_grey_plays_on(image_daemon: D
 
 
 def test_an_empty_video_is_refused_as_a_new_source_and_lost_when_it_replaces_the_running_one(
-        image_daemon: DaemonProcess) -> None:
+    image_daemon: DaemonProcess,
+) -> None:
     empty = image_daemon.folder / "empty.mp4"
     empty.write_bytes(b"")
     with pytest.raises(VcamsegError, match=f"source.device: video {empty} (cannot be opened|has no readable frames)"):
@@ -200,8 +219,11 @@ def test_an_empty_video_is_refused_as_a_new_source_and_lost_when_it_replaces_the
     mixed = image_daemon.folder / "mixed.mjpeg"
     replace_file(mixed, b"")
     image_daemon.wait_for(lambda: source_state(image_daemon) == "lost", 5, "the emptied video to count as lost")
-    image_daemon.wait_for(lambda: log_lines(image_daemon, f"video {mixed} has no readable frames"), 5,
-                          "a log line naming the video that has no picture")
+    image_daemon.wait_for(
+        lambda: log_lines(image_daemon, f"video {mixed} has no readable frames"),
+        5,
+        "a log line naming the video that has no picture",
+    )
     time.sleep(2.0)  # retried every 0.5 s: the reason is logged once, not at every retry
     assert len(log_lines(image_daemon, f"{mixed} has no readable frames")) == 1, image_daemon.text_log()[-3000:]
     assert not log_lines(image_daemon, "source back after 0.0")

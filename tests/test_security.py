@@ -41,8 +41,12 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProcess]:
     folder = tmp_path_factory.mktemp("security")
     runtime = folder / "runtime"
     runtime.mkdir(mode=0o700)
-    with DaemonProcess(folder, "service:\n  reload_debounce_ms: 50\n", env={"XDG_RUNTIME_DIR": str(runtime)},
-                       socket_path=runtime / "vcamseg" / "control.sock") as running:
+    with DaemonProcess(
+        folder,
+        "service:\n  reload_debounce_ms: 50\n",
+        env={"XDG_RUNTIME_DIR": str(runtime)},
+        socket_path=runtime / "vcamseg" / "control.sock",
+    ) as running:
         running.wait_streaming()
         yield running
 
@@ -101,8 +105,9 @@ def test_a_python_tag_in_the_live_config_is_refused_and_never_run(daemon: Daemon
     marker = tmp_path / "ran"
     refusals = len(log_lines(daemon, "is not allowed: a vcamseg config is plain YAML"))
     daemon.config.write_text(f"effects: {RUN_CODE.format(marker=marker)}\n")
-    daemon.wait_for(lambda: len(log_lines(daemon, "is not allowed: a vcamseg config is plain YAML")) > refusals, 10,
-                    "the refusal")
+    daemon.wait_for(
+        lambda: len(log_lines(daemon, "is not allowed: a vcamseg config is plain YAML")) > refusals, 10, "the refusal"
+    )
     assert "!!python/object/apply:os.system" in log_lines(daemon, "config not applied")[-1]
     assert not marker.exists()
     assert daemon.proc.poll() is None and daemon.status()["config"]["effects"][0]["type"] == "blur"
@@ -111,16 +116,25 @@ def test_a_python_tag_in_the_live_config_is_refused_and_never_run(daemon: Daemon
 # --- YAML never runs code --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("document", [
-    RUN_CODE, "model: " + RUN_CODE, "effects:\n  - !!python/object/new:os.system [touch {marker}]",
-    "model:\n  dir: !!python/name:os.system", "!!python/object:vcamseg.config.Config {{}}",
-])
+@pytest.mark.parametrize(
+    "document",
+    [
+        RUN_CODE,
+        "model: " + RUN_CODE,
+        "effects:\n  - !!python/object/new:os.system [touch {marker}]",
+        "model:\n  dir: !!python/name:os.system",
+        "!!python/object:vcamseg.config.Config {{}}",
+    ],
+)
 def test_python_tags_are_a_clear_config_error_and_never_run(document: str, tmp_path: Path) -> None:
     marker = tmp_path / "ran"
     config = tmp_path / "config.yaml"
     config.write_text(document.format(marker=marker) + "\n")
-    with pytest.raises(ConfigError, match=rf"{re.escape(str(config))}:\d+: the YAML tag '!!python/\S+' is not "
-                                          "allowed") as error:
+    with pytest.raises(
+        ConfigError,
+        match=rf"{re.escape(str(config))}:\d+: the YAML tag '!!python/\S+' is not "
+        "allowed",
+    ) as error:
         load_config(config)
     assert "fix: remove the tag" in str(error.value)
     # Every other reader of the file: the daemon's, the one `set --save` edits with, the client's.
@@ -143,8 +157,7 @@ def picture(data_dir: Path) -> bytes:
 
 def background_of(config: Path, *, daemon_view: bool = False) -> Path:
     """The first effect's background as `vcamseg config check` reads the file, or as the daemon does."""
-    loaded = ConfigFile(config, required=True).load(config.read_text()).config if daemon_view else \
-        load_config(config)
+    loaded = ConfigFile(config, required=True).load(config.read_text()).config if daemon_view else load_config(config)
     return loaded.effects[0].image  # type: ignore[union-attr]
 
 
@@ -153,7 +166,8 @@ def replace_with(image: str) -> str:
 
 
 def test_a_relative_background_is_found_next_to_the_config_not_in_the_working_dir(
-        tmp_path: Path, picture: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, picture: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
     folder, elsewhere = tmp_path / "config", tmp_path / "cwd"
     folder.mkdir()
     elsewhere.mkdir()
@@ -191,14 +205,23 @@ def test_home_and_symlinked_backgrounds(tmp_path: Path, picture: bytes, monkeypa
     assert background_of(config) == tmp_path / "current.jpg", "a symlink is fine"
 
 
-@pytest.mark.parametrize(("image", "expected"), [
-    ("dangling.jpg", r"background image '\S+/dangling.jpg' is a symbolic link to '\S+/moved.jpg', which does not "
-                     "exist"),
-    ("~nosuchuser-vcamseg/beach.jpg", r"background image '~nosuchuser-vcamseg/beach.jpg' starts with "
-                                      r"'~nosuchuser-vcamseg', but no home folder is known for that user"),
-    ("pictures", r"background image '\S+/pictures' is not a file"),
-    ("../../../../../../../no/such/beach.jpg", r"background image '\S+/no/such/beach.jpg' does not exist"),
-])
+@pytest.mark.parametrize(
+    ("image", "expected"),
+    [
+        (
+            "dangling.jpg",
+            r"background image '\S+/dangling.jpg' is a symbolic link to '\S+/moved.jpg', which does not "
+            "exist",
+        ),
+        (
+            "~nosuchuser-vcamseg/beach.jpg",
+            r"background image '~nosuchuser-vcamseg/beach.jpg' starts with "
+            r"'~nosuchuser-vcamseg', but no home folder is known for that user",
+        ),
+        ("pictures", r"background image '\S+/pictures' is not a file"),
+        ("../../../../../../../no/such/beach.jpg", r"background image '\S+/no/such/beach.jpg' does not exist"),
+    ],
+)
 def test_background_path_errors_say_what_is_wrong(image: str, expected: str, tmp_path: Path) -> None:
     (tmp_path / "dangling.jpg").symlink_to(tmp_path / "moved.jpg")
     (tmp_path / "pictures").mkdir()
@@ -216,13 +239,17 @@ def test_a_background_that_is_not_an_image_is_refused_when_the_effect_is_built(t
     config = tmp_path / "config.yaml"
     config.write_text(replace_with("notes.jpg"))
     loaded = load_config(config)
-    with pytest.raises(ConfigError, match=r"effects.0.image: background image '\S+/notes.jpg' cannot be read as an "
-                                          "image"):
+    with pytest.raises(
+        ConfigError,
+        match=r"effects.0.image: background image '\S+/notes.jpg' cannot be read as an "
+        "image",
+    ):
         Compositor(loaded.mask, loaded.effects)
 
 
-@pytest.mark.parametrize("key", ["model.dir", "model.cache_dir", "service.control_socket_path", "source.device",
-                                 "output.device"])
+@pytest.mark.parametrize(
+    "key", ["model.dir", "model.cache_dir", "service.control_socket_path", "source.device", "output.device"]
+)
 def test_an_unknown_home_in_any_path_is_a_config_error_not_a_crash(key: str) -> None:
     with pytest.raises(ConfigError, match=rf"--set {key}=~nosuchuser-vcamseg/x: {key}: .*no home folder is known"):
         load_config(overrides=[f"{key}=~nosuchuser-vcamseg/x"])
@@ -255,22 +282,26 @@ def test_the_pinned_checksums_are_well_formed_and_match_the_official_files(model
     assert checked >= 10, "the pins were checked against the real files"
 
 
-@pytest.mark.parametrize("url", [
-    "http://storage.googleapis.com/tfjs-models/savedmodel/",  # the right host, in clear text
-    "http://127.0.0.1.nip.io/",  # looks local, is not
-    "http://localhost.example.com/",
-    "storage.googleapis.com/tfjs-models/savedmodel/",  # no scheme
-    "https:///tfjs-models/",  # no host
-    "file:///etc/",
-    "ftp://storage.googleapis.com/",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://storage.googleapis.com/tfjs-models/savedmodel/",  # the right host, in clear text
+        "http://127.0.0.1.nip.io/",  # looks local, is not
+        "http://localhost.example.com/",
+        "storage.googleapis.com/tfjs-models/savedmodel/",  # no scheme
+        "https:///tfjs-models/",  # no host
+        "file:///etc/",
+        "ftp://storage.googleapis.com/",
+    ],
+)
 def test_model_base_urls_must_be_https(url: str) -> None:
     with pytest.raises(DownloadError, match="is not allowed"):
         store.effective_base_url(url)
 
 
-@pytest.mark.parametrize("url", ["https://mirror.example.com/bodypix/", "http://127.0.0.1:8000/", "http://[::1]/",
-                                 "http://localhost/"])
+@pytest.mark.parametrize(
+    "url", ["https://mirror.example.com/bodypix/", "http://127.0.0.1:8000/", "http://[::1]/", "http://localhost/"]
+)
 def test_https_mirrors_and_this_machine_are_allowed(url: str) -> None:
     assert store.effective_base_url(url).startswith(url.rstrip("/"))
 
@@ -296,19 +327,31 @@ def test_a_redirect_to_clear_text_is_refused() -> None:
 
 
 def unit_settings(text: str) -> dict[str, dict[str, str]]:
-    parser = configparser.RawConfigParser(strict=True, interpolation=None, delimiters=("=",),
-                                          comment_prefixes=("#",))
+    parser = configparser.RawConfigParser(strict=True, interpolation=None, delimiters=("=",), comment_prefixes=("#",))
     parser.optionxform = str  # type: ignore[assignment,method-assign]  # systemd keys are case-sensitive
     parser.read_string(text)
     return {section: dict(parser[section]) for section in parser.sections()}
 
 
 HARDENING = {
-    "NoNewPrivileges": "yes", "ProtectSystem": "strict", "ProtectHome": "read-only", "PrivateTmp": "yes",
-    "ProtectKernelTunables": "yes", "ProtectKernelModules": "yes", "ProtectKernelLogs": "yes",
-    "ProtectControlGroups": "yes", "ProtectClock": "yes", "ProtectHostname": "yes", "RestrictNamespaces": "yes",
-    "RestrictRealtime": "yes", "RestrictSUIDSGID": "yes", "LockPersonality": "yes", "SystemCallArchitectures": "native",
-    "UMask": "0077", "RuntimeDirectory": "vcamseg", "RuntimeDirectoryMode": "0700",
+    "NoNewPrivileges": "yes",
+    "ProtectSystem": "strict",
+    "ProtectHome": "read-only",
+    "PrivateTmp": "yes",
+    "ProtectKernelTunables": "yes",
+    "ProtectKernelModules": "yes",
+    "ProtectKernelLogs": "yes",
+    "ProtectControlGroups": "yes",
+    "ProtectClock": "yes",
+    "ProtectHostname": "yes",
+    "RestrictNamespaces": "yes",
+    "RestrictRealtime": "yes",
+    "RestrictSUIDSGID": "yes",
+    "LockPersonality": "yes",
+    "SystemCallArchitectures": "native",
+    "UMask": "0077",
+    "RuntimeDirectory": "vcamseg",
+    "RuntimeDirectoryMode": "0700",
 }
 
 
@@ -320,20 +363,36 @@ def test_the_unit_is_hardened() -> None:
     assert service["ReadWritePaths"].split() == [f"-{path}" for path in DEFAULT_WRITABLE]
     # The control socket (AF_UNIX) and outbound HTTPS for model downloads; no raw or netlink sockets.
     assert set(service["RestrictAddressFamilies"].split()) == {"AF_UNIX", "AF_INET", "AF_INET6"}
-    for granting in ("User", "AmbientCapabilities", "CapabilityBoundingSet", "SupplementaryGroups",
-                     "PermissionsStartOnly"):
+    for granting in (
+        "User",
+        "AmbientCapabilities",
+        "CapabilityBoundingSet",
+        "SupplementaryGroups",
+        "PermissionsStartOnly",
+    ):
         assert granting not in service, f"{granting}= grants more than the user has"
 
 
 def test_an_installed_unit_opens_exactly_this_users_config_and_cache_folders(tmp_path: Path) -> None:
-    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "conf"), "XDG_CACHE_HOME": str(tmp_path / "cache"),
-           "TF_CPP_MIN_LOG_LEVEL": "3"}
-    result = subprocess.run([sys.executable, "-m", "vcamseg", "service", "install", "--dry-run"], env=env,
-                            capture_output=True, text=True, timeout=60)
+    env = {
+        **os.environ,
+        "XDG_CONFIG_HOME": str(tmp_path / "conf"),
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "vcamseg", "service", "install", "--dry-run"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
-    service = unit_settings(result.stdout[result.stdout.index("# vcamseg: BodyPix"):])["Service"]
-    assert service["ReadWritePaths"].split() == [f"-{tmp_path / 'conf' / 'vcamseg'}",
-                                                 f"-{tmp_path / 'cache' / 'vcamseg'}"]
+    service = unit_settings(result.stdout[result.stdout.index("# vcamseg: BodyPix") :])["Service"]
+    assert service["ReadWritePaths"].split() == [
+        f"-{tmp_path / 'conf' / 'vcamseg'}",
+        f"-{tmp_path / 'cache' / 'vcamseg'}",
+    ]
     for key, value in HARDENING.items():
         assert service.get(key) == value, key
     assert render_unit().count("ReadWritePaths=") == 1

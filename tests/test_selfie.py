@@ -31,9 +31,13 @@ MEDIAPIPE = SHARED / "models" / "mediapipe"
 
 
 def _portraits() -> list[tuple[np.ndarray, np.ndarray]]:
-    return [(cv2.imread(str(SHARED / "data" / r["image"])),
-             cv2.imread(str(SHARED / "data" / r["mask"]), cv2.IMREAD_GRAYSCALE) > 127)
-            for r in rows("supervisely_person")]
+    return [
+        (
+            cv2.imread(str(SHARED / "data" / r["image"])),
+            cv2.imread(str(SHARED / "data" / r["mask"]), cv2.IMREAD_GRAYSCALE) > 127,
+        )
+        for r in rows("supervisely_person")
+    ]
 
 
 def _bodypix_alone(both: Segmenter, image: np.ndarray) -> Segmenter:
@@ -50,7 +54,8 @@ def portraits() -> list[tuple[np.ndarray, np.ndarray]]:
 
 @pytest.mark.parametrize("kind", ["general", "landscape"])
 def test_the_rewritten_model_runs_on_stock_tflite_and_finds_the_person(
-        kind: str, portraits: list[tuple[np.ndarray, np.ndarray]]) -> None:
+    kind: str, portraits: list[tuple[np.ndarray, np.ndarray]]
+) -> None:
     path = SHARED / "models" / SELFIE_RELPATHS[kind]  # type: ignore[index]
     # The file's custom op (Convolution2DTransposeBias) is XNNPACK's to run.
     assert b"Convolution2DTransposeBias" in path.read_bytes()
@@ -68,7 +73,8 @@ def test_the_rewritten_model_runs_on_stock_tflite_and_finds_the_person(
 
 
 def test_blending_the_selfie_model_improves_outlines_on_real_portraits(
-        portraits: list[tuple[np.ndarray, np.ndarray]]) -> None:
+    portraits: list[tuple[np.ndarray, np.ndarray]],
+) -> None:
     both = make_segmenter(selfie="auto")
     alone = _bodypix_alone(both, portraits[0][0])
     assert both.model.selfie.keys() == {"general", "landscape"} and not alone.model.selfie
@@ -81,7 +87,8 @@ def test_blending_the_selfie_model_improves_outlines_on_real_portraits(
 
 
 def test_the_weight_moves_the_scores_from_bodypix_to_the_selfie_model(
-        portraits: list[tuple[np.ndarray, np.ndarray]]) -> None:
+    portraits: list[tuple[np.ndarray, np.ndarray]],
+) -> None:
     image, _ = portraits[0]
     both = make_segmenter(selfie="auto")
     bodypix_alone = _bodypix_alone(both, image).segment(image).input_scores
@@ -169,8 +176,7 @@ def no_local_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ModelCon
     return ModelConfig(cache_dir=tmp_path / "cache")
 
 
-def test_download_from_a_mirror_verifies_and_caches(
-        no_local_models: ModelConfig, serve: Callable[..., Server]) -> None:
+def test_download_from_a_mirror_verifies_and_caches(no_local_models: ModelConfig, serve: Callable[..., Server]) -> None:
     server = serve(SHARED / "models")
     fetched = fetch_selfie("landscape", no_local_models, base_url=server.base_url, progress=False)
     assert fetched.downloaded and fetched.path == store.models_cache_dir(no_local_models) / SELFIE_RELPATHS["landscape"]
@@ -182,7 +188,8 @@ def test_download_from_a_mirror_verifies_and_caches(
 
 
 def test_a_corrupted_download_fails_verification_and_is_not_kept(
-        no_local_models: ModelConfig, serve: Callable[..., Server], tmp_path: Path) -> None:
+    no_local_models: ModelConfig, serve: Callable[..., Server], tmp_path: Path
+) -> None:
     mirror = tmp_path / "mirror"
     (mirror / "mediapipe").mkdir(parents=True)
     served = mirror / SELFIE_RELPATHS["general"]
@@ -203,7 +210,8 @@ def test_offline_without_the_file_says_where_to_put_it(no_local_models: ModelCon
 
 @pytest.mark.usefixtures("_restore_logging")
 def test_models_cli_lists_and_fetches_the_selfie_models(
-        no_local_models: ModelConfig, serve: Callable[..., Server], capsys: pytest.CaptureFixture[str]) -> None:
+    no_local_models: ModelConfig, serve: Callable[..., Server], capsys: pytest.CaptureFixture[str]
+) -> None:
     from vcamseg.cli.main import main
 
     cache = f"model.cache_dir={no_local_models.cache_dir}"
@@ -211,8 +219,10 @@ def test_models_cli_lists_and_fetches_the_selfie_models(
     listing = capsys.readouterr().out
     assert "* selfie-landscape  missing" in listing and "  selfie-general    missing" in listing
     server = serve(SHARED / "models")
-    assert main(["models", "fetch", "selfie-landscape", "--base-url", server.base_url, "--no-progress",
-                 "--set", cache]) == 0
+    assert (
+        main(["models", "fetch", "selfie-landscape", "--base-url", server.base_url, "--no-progress", "--set", cache])
+        == 0
+    )
     path = store.models_cache_dir(no_local_models) / SELFIE_RELPATHS["landscape"]
     assert f"selfie-landscape: downloaded\n  {path}" in capsys.readouterr().out
     assert main(["models", "list", "--set", cache]) == 0  # model.selfie: off, the default

@@ -82,13 +82,24 @@ class RunningDaemon(DaemonProcess):
         log_path = folder / "daemon.log"
         log_path.touch()
         info = log_path.stat()
-        super().__init__(folder, USER_CONFIG, env={"NOTIFY_SOCKET": str(self.notify.path), "WATCHDOG_USEC": "1000000",
-                                                   "JOURNAL_STREAM": f"{info.st_dev}:{info.st_ino}"})
+        super().__init__(
+            folder,
+            USER_CONFIG,
+            env={
+                "NOTIFY_SOCKET": str(self.notify.path),
+                "WATCHDOG_USEC": "1000000",
+                "JOURNAL_STREAM": f"{info.st_dev}:{info.st_ino}",
+            },
+        )
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "vcamseg", *args, "--socket", str(self.socket)],
-                              capture_output=True, text=True, timeout=60,
-                              env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+        return subprocess.run(
+            [sys.executable, "-m", "vcamseg", *args, "--socket", str(self.socket)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        )
 
     def close(self) -> None:
         super().close()
@@ -117,8 +128,9 @@ def test_status_over_the_socket(daemon: RunningDaemon) -> None:
     assert status["pid"] == daemon.proc.pid
     assert status["config_file"] == str(daemon.config) and status["config_file_exists"]
     assert status["last_reload"]["trigger"] == "start" and status["last_reload"]["ok"]
-    assert status["config"]["effects"] == [{"type": "replace", "image": None, "video": None,
-                                            "color": [255, 0, 0], "fit": "cover"}]
+    assert status["config"]["effects"] == [
+        {"type": "replace", "image": None, "video": None, "color": [255, 0, 0], "fit": "cover"}
+    ]
     assert status["config"]["model"]["backend"] == "tflite"  # the command line's --set is in it
     pipeline = status["pipeline"]
     assert pipeline["state"]["source"] == "running" and pipeline["state"]["sink"] == "open"
@@ -193,12 +205,14 @@ def test_set_is_checked_like_the_file_and_save_keeps_the_comments(daemon: Runnin
 
 
 def test_a_source_change_switches_the_camera_and_an_output_change_waits_for_a_restart(
-        daemon: RunningDaemon, data_dir: Path) -> None:
+    daemon: RunningDaemon, data_dir: Path
+) -> None:
     video = data_dir / "videos" / "intel_asl_thanks.mp4"
     result = daemon.request({"cmd": "set", "changes": [f"source.device={video}"]})["result"]
     assert result["applied"] == ["source"]
-    daemon.wait_for(lambda: f"video {video.name}" in daemon.status()["pipeline"]["source"], 10,
-                    "the video as the source")
+    daemon.wait_for(
+        lambda: f"video {video.name}" in daemon.status()["pipeline"]["source"], 10, "the video as the source"
+    )
 
     missing = daemon.cli("set", f"source.device={video.with_name('no-such-video.mp4')}")
     assert missing.returncode == 2 and "source.device: source" in missing.stderr and "does not exist" in missing.stderr
@@ -212,8 +226,9 @@ def test_a_source_change_switches_the_camera_and_an_output_change_waits_for_a_re
     daemon.request({"cmd": "set", "changes": ["source.device=test"]})
 
 
-def test_a_model_that_fails_to_load_leaves_the_running_one(daemon: RunningDaemon, models_dir: Path,
-                                                           tmp_path: Path) -> None:
+def test_a_model_that_fails_to_load_leaves_the_running_one(
+    daemon: RunningDaemon, models_dir: Path, tmp_path: Path
+) -> None:
     relative = Path("bodypix/mobilenet/float/050")
     broken = tmp_path / "models"
     (broken / relative).mkdir(parents=True)
@@ -225,25 +240,31 @@ def test_a_model_that_fails_to_load_leaves_the_running_one(daemon: RunningDaemon
     # The reply comes before the load ends, or just after (it fails at once: the file is short).
     assert reply["result"]["segmenter_change"] == "model"
     assert reply["result"]["segmenter"] == "loading" or reply["result"]["segmenter"].startswith("failed: ")
-    last = daemon.wait_for(lambda: (r := daemon.status()["last_reload"])["segmenter"].startswith("failed") and r, 30,
-                    "the failed model load")
+    last = daemon.wait_for(
+        lambda: (r := daemon.status()["last_reload"])["segmenter"].startswith("failed") and r,
+        30,
+        "the failed model load",
+    )
     assert "group1-shard1of1.bin" in last["message"] and not last["ok"]
     after = daemon.status()
     assert after["config"]["model"]["dir"] is None  # what runs is the old model
     assert after["pipeline"]["inference_device"] == before["pipeline"]["inference_device"]
-    daemon.wait_for(lambda: daemon.status()["pipeline"]["frames"]["out"] > after["pipeline"]["frames"]["out"] + 10, 5,
-             "frames going on")
+    daemon.wait_for(
+        lambda: daemon.status()["pipeline"]["frames"]["out"] > after["pipeline"]["frames"]["out"] + 10,
+        5,
+        "frames going on",
+    )
     assert "model change not applied, the running model stays" in daemon.text_log()
 
     # A segmentation change shares the loaded model: switched at once.
     daemon.config.write_text(USER_CONFIG + "segmentation:\n  threshold: 0.6\n")
-    last = daemon.wait_for(lambda: (r := daemon.status()["last_reload"])["segmenter"] == "switched" and r, 10,
-                    "the new threshold")
+    last = daemon.wait_for(
+        lambda: (r := daemon.status()["last_reload"])["segmenter"] == "switched" and r, 10, "the new threshold"
+    )
     assert last["segmenter_change"] == "segmentation" and daemon.status()["config"]["segmentation"]["threshold"] == 0.6
 
 
-def test_the_selfie_model_is_switched_on_live_and_its_weight_changes_without_a_reload(
-        daemon: RunningDaemon) -> None:
+def test_the_selfie_model_is_switched_on_live_and_its_weight_changes_without_a_reload(daemon: RunningDaemon) -> None:
     reply = daemon.request({"cmd": "set", "changes": ["model.selfie=auto"]})["result"]
     assert reply["segmenter_change"] == "model"
     daemon.wait_for(lambda: daemon.status()["last_reload"]["segmenter"] == "switched", 30, "the model with the selfie")
@@ -254,18 +275,42 @@ def test_the_selfie_model_is_switched_on_live_and_its_weight_changes_without_a_r
     before = daemon.status()["pipeline"]["frames"]["out"]
     daemon.wait_for(lambda: daemon.status()["pipeline"]["frames"]["out"] > before + 10, 5, "frames going on")
     daemon.request({"cmd": "set", "changes": ["model.selfie=off"]})
-    daemon.wait_for(lambda: daemon.status()["config"]["model"]["selfie"] == "off"
-                    and daemon.status()["last_reload"]["segmenter"] == "switched", 30, "BodyPix alone again")
+    daemon.wait_for(
+        lambda: (
+            daemon.status()["config"]["model"]["selfie"] == "off"
+            and daemon.status()["last_reload"]["segmenter"] == "switched"
+        ),
+        30,
+        "BodyPix alone again",
+    )
 
 
 def test_a_second_daemon_on_the_same_socket_is_a_clear_error(daemon: RunningDaemon) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "vcamseg", "run", "--config", str(daemon.config), "--source", "test", "--output", "null",
-         "--set", f"service.control_socket_path={daemon.socket}"],
-        capture_output=True, text=True, timeout=60, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+        [
+            sys.executable,
+            "-m",
+            "vcamseg",
+            "run",
+            "--config",
+            str(daemon.config),
+            "--source",
+            "test",
+            "--output",
+            "null",
+            "--set",
+            f"service.control_socket_path={daemon.socket}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
     assert result.returncode == 2
-    assert f"another vcamseg daemon is running (pid {daemon.proc.pid}) with the control socket {daemon.socket}" \
+    assert (
+        f"another vcamseg daemon is running (pid {daemon.proc.pid}) with the control socket {daemon.socket}"
         in result.stderr
+    )
     assert "Traceback" not in result.stderr
     assert daemon.status()["pid"] == daemon.proc.pid  # the first one is untouched
 

@@ -35,8 +35,13 @@ def _verify(unit: Path, runtime_dir: Path) -> subprocess.CompletedProcess[str]:
         pytest.skip("systemd-analyze is not installed")
     # --user needs a runtime directory for the user manager it simulates.
     runtime_dir.mkdir(parents=True, exist_ok=True)
-    return subprocess.run(["systemd-analyze", "--user", "verify", str(unit)], capture_output=True, text=True,
-                          timeout=60, env={**os.environ, "XDG_RUNTIME_DIR": str(runtime_dir)})
+    return subprocess.run(
+        ["systemd-analyze", "--user", "verify", str(unit)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "XDG_RUNTIME_DIR": str(runtime_dir)},
+    )
 
 
 def test_the_committed_files_are_the_rendered_ones() -> None:
@@ -58,10 +63,19 @@ def test_the_readme_gives_the_one_modprobe_line() -> None:
 
 def test_the_unit_is_what_the_daemon_needs() -> None:
     unit = render_unit()
-    for line in ("Type=notify", "WatchdogSec=30", "Restart=on-failure", "ExecReload=/bin/kill -HUP $MAINPID",
-                 "NoNewPrivileges=yes", "ProtectSystem=strict", "ProtectHome=read-only",
-                 "ReadWritePaths=-%h/.config/vcamseg -%h/.cache/vcamseg", "RuntimeDirectory=vcamseg",
-                 "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6", "WantedBy=default.target"):
+    for line in (
+        "Type=notify",
+        "WatchdogSec=30",
+        "Restart=on-failure",
+        "ExecReload=/bin/kill -HUP $MAINPID",
+        "NoNewPrivileges=yes",
+        "ProtectSystem=strict",
+        "ProtectHome=read-only",
+        "ReadWritePaths=-%h/.config/vcamseg -%h/.cache/vcamseg",
+        "RuntimeDirectory=vcamseg",
+        "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6",
+        "WantedBy=default.target",
+    ):
         assert f"\n{line}\n" in unit, line
     # Nothing that would hide the camera or break TensorFlow's generated code.
     for absent in ("PrivateDevices", "MemoryDenyWriteExecute", "SystemCallFilter", "DevicePolicy"):
@@ -77,12 +91,21 @@ def test_systemd_accepts_the_unit(tmp_path: Path) -> None:
 
 
 def test_service_install_writes_the_unit_and_the_example_config(tmp_path: Path) -> None:
-    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_CACHE_HOME": str(tmp_path / "cache"),
-           "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env = {
+        **os.environ,
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+    }
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "vcamseg", "service", "install", *args], capture_output=True,
-                              text=True, timeout=60, env=env)
+        return subprocess.run(
+            [sys.executable, "-m", "vcamseg", "service", "install", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+        )
 
     dry = cli("--dry-run")
     assert dry.returncode == 0, dry.stderr
@@ -96,10 +119,12 @@ def test_service_install_writes_the_unit_and_the_example_config(tmp_path: Path) 
     assert f"ReadWritePaths=-{tmp_path / 'config' / 'vcamseg'} -{tmp_path / 'cache' / 'vcamseg'}" in dry.stdout
     assert (tmp_path / "cache" / "vcamseg").is_dir()
     assert load_config(tmp_path / "config" / "vcamseg" / "config.yaml") == Config()
-    for step in ("systemctl --user daemon-reload && systemctl --user enable --now vcamseg",
-                 "journalctl --user -u vcamseg -f",
-                 f"sudo cp {SYSTEMD / 'modprobe.d' / MODPROBE_NAME} /etc/modprobe.d/",
-                 f"sudo cp {SYSTEMD / 'modules-load.d' / MODULES_LOAD_NAME} /etc/modules-load.d/"):
+    for step in (
+        "systemctl --user daemon-reload && systemctl --user enable --now vcamseg",
+        "journalctl --user -u vcamseg -f",
+        f"sudo cp {SYSTEMD / 'modprobe.d' / MODPROBE_NAME} /etc/modprobe.d/",
+        f"sudo cp {SYSTEMD / 'modules-load.d' / MODULES_LOAD_NAME} /etc/modules-load.d/",
+    ):
         assert step in result.stdout, step
     verified = _verify(unit, tmp_path / "runtime")
     assert verified.returncode == 0 and verified.stderr.strip() == "", verified.stderr

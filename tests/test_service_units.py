@@ -76,8 +76,9 @@ def _changed(config: Config, **values: Any) -> Config:
 
 def test_keys_read_while_running_apply_through_the_settings() -> None:
     reloader, pipeline, compositor = _reloader()
-    new = _changed(reloader.running, output__idle__grace_s=9.0, source__retry_interval_s=0.5,
-                   pipeline__segment_every_n_frames=3)
+    new = _changed(
+        reloader.running, output__idle__grace_s=9.0, source__retry_interval_s=0.5, pipeline__segment_every_n_frames=3
+    )
     result = reloader.apply(new, "set")
     assert result.ok and result.applied == ["source", "output", "pipeline"] and not result.restart_needed
     assert pipeline.settings == settings_from(new) and pipeline.settings.idle_grace_s == 9.0
@@ -168,7 +169,17 @@ def test_the_status_reply_keeps_its_public_keys(tmp_path: Path) -> None:
             self.running_config = loaded.config
 
     status = ControlHandlers(Daemon())({"cmd": "status"})["status"]  # type: ignore[arg-type]
-    assert set(status) >= {"pid", "version", "uptime_s", "config_file", "config_file_exists", "runtime_changes",
-                           "last_reload", "idle", "pipeline", "config"}
+    assert set(status) >= {
+        "pid",
+        "version",
+        "uptime_s",
+        "config_file",
+        "config_file_exists",
+        "runtime_changes",
+        "last_reload",
+        "idle",
+        "pipeline",
+        "config",
+    }
     assert status["pipeline"] is None and status["config"]["output"]["device"] == "null"
     assert status["config_pending"] == [] and status["last_reload"]["trigger"] == "start"

@@ -89,11 +89,14 @@ def test_not_json_is_a_clear_error(tmp_path: Path) -> None:
         read_model_json(path)
 
 
-@pytest.mark.parametrize(("change", "expected"), [
-    ("WriteFile", r"uses op\(s\) WriteFile, which a BodyPix model does not"),
-    ("ReadFile", r"uses op\(s\) ReadFile"),
-    ("library", "defines functions"),
-])
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ("WriteFile", r"uses op\(s\) WriteFile, which a BodyPix model does not"),
+        ("ReadFile", r"uses op\(s\) ReadFile"),
+        ("library", "defines functions"),
+    ],
+)
 def test_a_graph_that_could_touch_files_is_refused(tmp_path: Path, change: str, expected: str) -> None:
     path = _copy_variant(tmp_path)
     doc = json.loads(path.read_text())

@@ -40,6 +40,8 @@ def expand_home(path: Path) -> Path:
         return path.expanduser()
     except RuntimeError:
         head = str(path).split("/", 1)[0]
-        raise ValueError(f"{str(path)!r} starts with {head!r}, but no home folder is known for "
-                         f"{'that user' if head != '~' else 'this user ($HOME is not set)'}: "
-                         "write the full path") from None
+        raise ValueError(
+            f"{str(path)!r} starts with {head!r}, but no home folder is known for "
+            f"{'that user' if head != '~' else 'this user ($HOME is not set)'}: "
+            "write the full path"
+        ) from None

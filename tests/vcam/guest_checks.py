@@ -51,9 +51,24 @@ class Daemon:
         self.log_path = out / f"daemon-{Daemon.count}.log"
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "vcamseg", "--log-level", "INFO", "run", "--config", str(config),
-             "--source", str(video), "--output", DEV],
-            stdout=self.log_path.open("w"), stderr=subprocess.STDOUT, env=env)
+            [
+                sys.executable,
+                "-m",
+                "vcamseg",
+                "--log-level",
+                "INFO",
+                "run",
+                "--config",
+                str(config),
+                "--source",
+                str(video),
+                "--output",
+                DEV,
+            ],
+            stdout=self.log_path.open("w"),
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
         self.started = time.monotonic()
 
     def log(self) -> str:
@@ -87,8 +102,23 @@ def read_ffmpeg(n: int, after_effect: int = 0, timeout: float = READ_S) -> tuple
     the daemon takes to show one), within ``timeout``."""
     size = W * H * 3
     start = time.monotonic()
-    command = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "v4l2", "-i", DEV, "-fps_mode", "passthrough",
-               "-f", "rawvideo", "-pix_fmt", "bgr24", "-"]
+    command = [
+        "ffmpeg",
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-f",
+        "v4l2",
+        "-i",
+        DEV,
+        "-fps_mode",
+        "passthrough",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "bgr24",
+        "-",
+    ]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     frames, times = [], []
     first_effect: int | None = None
@@ -117,9 +147,10 @@ def border_and_centre(frame: np.ndarray) -> tuple[float, float]:
     central patch (where the person stands) against it."""
     target = np.array(COLOR_BGR, np.float32)
     # Top edge and the upper sides: the person (ASL video: standing, centred) reaches the bottom edge.
-    border = np.concatenate([frame[:12].reshape(-1, 3), frame[: H // 2, :12].reshape(-1, 3),
-                             frame[: H // 2, -12:].reshape(-1, 3)]).astype(np.float32)
-    centre = frame[H // 3: 2 * H // 3, 2 * W // 5: 3 * W // 5].reshape(-1, 3).astype(np.float32)
+    border = np.concatenate(
+        [frame[:12].reshape(-1, 3), frame[: H // 2, :12].reshape(-1, 3), frame[: H // 2, -12:].reshape(-1, 3)]
+    ).astype(np.float32)
+    centre = frame[H // 3 : 2 * H // 3, 2 * W // 5 : 3 * W // 5].reshape(-1, 3).astype(np.float32)
     border_err = float(np.percentile(np.abs(border - target).max(axis=1), 95))
     centre_err = float(np.abs(centre - target).max(axis=1).mean())
     return border_err, centre_err
@@ -132,8 +163,8 @@ def is_effect(frame: np.ndarray) -> bool:
 def check_ffmpeg(out: Path, results: dict) -> None:
     frames, times, _ = read_ffmpeg(40, after_effect=30)
     effect = [i for i, f in enumerate(frames) if is_effect(f)]
-    live = frames[effect[0]:] if effect else []
-    live_times = times[effect[0]:] if effect else []
+    live = frames[effect[0] :] if effect else []
+    live_times = times[effect[0] :] if effect else []
     errs = [border_and_centre(f) for f in live]
     gaps = np.diff(live_times) if len(live_times) > 2 else np.array([])
     if frames:
@@ -143,11 +174,14 @@ def check_ffmpeg(out: Path, results: dict) -> None:
     announced = re.search(r"Frames per second: ([0-9.]+)", parm)
     results["ffmpeg"] = {
         "fps_announced": float(announced.group(1)) if announced else None,
-        "frames": len(frames), "shape": list(frames[0].shape) if frames else None,
-        "effect_frames": len(live), "border_err_max": max((e[0] for e in errs), default=None),
+        "frames": len(frames),
+        "shape": list(frames[0].shape) if frames else None,
+        "effect_frames": len(live),
+        "border_err_max": max((e[0] for e in errs), default=None),
         "centre_err_min": min((e[1] for e in errs), default=None),
         "fps_measured": float(1.0 / np.median(gaps)) if gaps.size else None,
-        "first_effect_s": live_times[0] if live_times else None, "first_any_s": times[0] if times else None,
+        "first_effect_s": live_times[0] if live_times else None,
+        "first_any_s": times[0] if times else None,
     }
 
 
@@ -171,12 +205,18 @@ def check_opencv(out: Path, results: dict) -> None:
     if frames:
         cv2.imwrite(str(out / "opencv-last.png"), frames[-1])
     errs = [border_and_centre(f) for f in live]
-    results["opencv"] = {"frames": len(frames), "size": list(size), "fps_reported": fps, "effect_frames": len(live),
-                         "border_err_max": max((e[0] for e in errs), default=None),
-                         "centre_err_min": min((e[1] for e in errs), default=None)}
+    results["opencv"] = {
+        "frames": len(frames),
+        "size": list(size),
+        "fps_reported": fps,
+        "effect_frames": len(live),
+        "border_err_max": max((e[0] for e in errs), default=None),
+        "centre_err_min": min((e[1] for e in errs), default=None),
+    }
 
 
-PAGE = """<!doctype html><meta charset=utf-8><body><script>
+PAGE = (
+    """<!doctype html><meta charset=utf-8><body><script>
 const W = WIDTH, H = HEIGHT, GOAL = TARGET, LIMIT = LIMITMS;
 const list = async () => (await navigator.mediaDevices.enumerateDevices()).map(d => ({kind: d.kind, label: d.label}));
 async function run() {
@@ -211,8 +251,11 @@ async function run() {
   await fetch('/result', {method: 'POST', body: JSON.stringify(out)});
 }
 run();
-</script>""".replace("WIDTH", str(W)).replace("HEIGHT", str(H)).replace("TARGET", str(list(COLOR_BGR[::-1]))) \
+</script>""".replace("WIDTH", str(W))
+    .replace("HEIGHT", str(H))
+    .replace("TARGET", str(list(COLOR_BGR[::-1])))
     .replace("LIMITMS", str(READ_S * 1000))
+)
 
 
 def _run_chromium(out: Path, attempt: int, timeout: float) -> tuple[bool, bool, dict]:
@@ -241,12 +284,28 @@ def _run_chromium(out: Path, attempt: int, timeout: float) -> tuple[bool, bool, 
     threading.Thread(target=server.serve_forever, daemon=True).start()
     log = (out / f"chromium-{attempt}.log").open("w")
     chrome = subprocess.Popen(
-        ["chromium", "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
-         "--use-fake-ui-for-media-stream", "--autoplay-policy=no-user-gesture-required",
-         f"--user-data-dir=/tmp/chromium-profile-{attempt}", "--enable-features=NetworkServiceInProcess",
-         "--disable-extensions", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--disable-default-apps", "--no-default-browser-check", "--mute-audio",
-         f"http://127.0.0.1:{server.server_address[1]}/"], stdout=log, stderr=log)
+        [
+            "chromium",
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--use-fake-ui-for-media-stream",
+            "--autoplay-policy=no-user-gesture-required",
+            f"--user-data-dir=/tmp/chromium-profile-{attempt}",
+            "--enable-features=NetworkServiceInProcess",
+            "--disable-extensions",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-default-apps",
+            "--no-default-browser-check",
+            "--mute-audio",
+            f"http://127.0.0.1:{server.server_address[1]}/",
+        ],
+        stdout=log,
+        stderr=log,
+    )
     got = done.wait(timeout)
     chrome.terminate()
     try:
@@ -275,10 +334,15 @@ def check_chromium(out: Path, results: dict, timeout: float = READ_S + 180, atte
     samples = result.get("samples", [])
     effect = [s for s in samples if np.abs(np.array(s["corner"]) - rgb_target).max() < 24]
     results["chromium"] = {
-        "answered": got, "attempts": attempt, "page_served": served, "seconds": time.monotonic() - start,
+        "answered": got,
+        "attempts": attempt,
+        "page_served": served,
+        "seconds": time.monotonic() - start,
         "error": result.get("error"),
         "labels": [d["label"] for d in result.get("devices", []) if d["kind"] == "videoinput"],
-        "track": result.get("track"), "frames": len(samples), "effect_frames": len(effect),
+        "track": result.get("track"),
+        "frames": len(samples),
+        "effect_frames": len(effect),
         "corner_err_max": max((float(np.abs(np.array(s["corner"]) - rgb_target).max()) for s in effect), default=None),
         "top_err_max": max((float(np.abs(np.array(s["top"]) - rgb_target).max()) for s in effect), default=None),
         "centre_err_min": min((float(np.abs(np.array(s["centre"]) - rgb_target).max()) for s in effect), default=None),
@@ -305,8 +369,11 @@ def check_idle(daemon: Daemon, out: Path, results: dict) -> None:
     resumed_logged = re.search(RESUME, daemon.log()[mark:]) is not None
     first_effect = times[effect[0]] if effect else None
     results["idle"] = {
-        "idle_without_reader": idle_at_start, "source_released": released, "resume_logged": resumed_logged,
-        "frames_read": len(frames), "idle_frames_before_effect": effect[0] if effect else None,
+        "idle_without_reader": idle_at_start,
+        "source_released": released,
+        "resume_logged": resumed_logged,
+        "frames_read": len(frames),
+        "idle_frames_before_effect": effect[0] if effect else None,
         "resume_s": (first_effect - times[0]) if effect else None,
         # Seconds from the reader closing to the daemon idling (includes output.idle.grace_s).
         "idle_again_after_s": daemon.wait_for(IDLE, READ_S, after=reader_gone),
@@ -350,8 +417,11 @@ def main() -> int:
     from vcamseg.io.sinks import loopback_module_version
 
     version = loopback_module_version()
-    results: dict = {"module_version": ".".join(map(str, version)) if version else "< 0.13", "checks": checks,
-                     "slowness": measure_slowness()}  # before the daemon starts: the VM alone
+    results: dict = {
+        "module_version": ".".join(map(str, version)) if version else "< 0.13",
+        "checks": checks,
+        "slowness": measure_slowness(),
+    }  # before the daemon starts: the VM alone
     daemon = Daemon(args.out, args.config, args.video)
     try:
         ready = daemon.wait_for(r"inference device", START_S)

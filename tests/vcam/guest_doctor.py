@@ -35,22 +35,33 @@ with pyvirtualcam.Camera(640, 480, 30, device="/dev/video10") as cam:
         cam.send(frame)
         cam.sleep_until_next_frame()
 """
-AS_USER = ("import json; from vcamseg.doctor import DoctorOptions, run_doctor; "
-           "print(json.dumps(run_doctor(DoctorOptions(overrides=('source.device=test',))).to_json()))")
+AS_USER = (
+    "import json; from vcamseg.doctor import DoctorOptions, run_doctor; "
+    "print(json.dumps(run_doctor(DoctorOptions(overrides=('source.device=test',))).to_json()))"
+)
 
 
-def doctor(*overrides: str, config: Path | None = None, socket: Path | None = None,
-           socket_timeout_s: float = 5.0) -> dict:
+def doctor(
+    *overrides: str, config: Path | None = None, socket: Path | None = None, socket_timeout_s: float = 5.0
+) -> dict:
     from vcamseg.doctor import DoctorOptions, run_doctor
 
-    options = DoctorOptions(config_file=config, overrides=("source.device=test", *overrides), socket=socket,
-                            socket_timeout_s=socket_timeout_s)
+    options = DoctorOptions(
+        config_file=config,
+        overrides=("source.device=test", *overrides),
+        socket=socket,
+        socket_timeout_s=socket_timeout_s,
+    )
     return run_doctor(options).to_json()
 
 
 def cli(*args: str) -> dict:
-    done = subprocess.run([sys.executable, "-m", "vcamseg", "doctor", "--json", "--set", "source.device=test", *args],
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "vcamseg", "doctor", "--json", "--set", "source.device=test", *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     try:
         report = json.loads(done.stdout)
     except ValueError:
@@ -96,8 +107,9 @@ def reload_module(args: str) -> dict:
 
 
 def scenario_vivid(results: dict) -> None:
-    done = subprocess.run(["modprobe", "vivid", "n_devs=1", "node_types=0x1", "vid_cap_nr=0"], capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        ["modprobe", "vivid", "n_devs=1", "node_types=0x1", "vid_cap_nr=0"], capture_output=True, text=True, timeout=120
+    )
     results["vivid_modprobe"] = {"rc": done.returncode, "stderr": done.stderr}
     if done.returncode == 0 and wait_for(lambda: os.path.exists("/dev/video0"), 60) is not None:
         results["vivid"] = doctor("source.device=/dev/video0")
@@ -125,12 +137,16 @@ def scenario_stuck(results: dict) -> None:
 
 def scenario_daemon(results: dict, out: Path, config: Path, video: Path) -> None:
     log = out / "daemon.log"
-    daemon = subprocess.Popen([sys.executable, "-m", "vcamseg", "run", "--config", str(config), "--source", str(video),
-                               "--output", DEV], stdout=log.open("w"), stderr=subprocess.STDOUT,
-                              env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "vcamseg", "run", "--config", str(config), "--source", str(video), "--output", DEV],
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     results["daemon_pid"] = daemon.pid
-    results["daemon_publishing_s"] = wait_for(lambda: "publishing to virtual camera" in log.read_text(errors="replace")
-                                              and writing(), 600)
+    results["daemon_publishing_s"] = wait_for(
+        lambda: "publishing to virtual camera" in log.read_text(errors="replace") and writing(), 600
+    )
     # Under emulation the daemon, busy loading its model, may take many seconds to answer.
     results["daemon"] = doctor(config=config, socket_timeout_s=180)
     # Asked on a socket it does not listen on, the doctor still recognises a vcamseg daemon by its
@@ -148,8 +164,13 @@ def as_tester(init_groups: bool) -> dict:
     groups = ["--init-groups"] if init_groups else ["--clear-groups"]
     env = {**os.environ, "HOME": "/home/tester", "XDG_CACHE_HOME": "/tmp/tester-cache"}
     env.pop("XDG_CONFIG_HOME", None)
-    done = subprocess.run(["setpriv", "--reuid=tester", "--regid=tester", *groups, sys.executable, "-c", AS_USER],
-                          capture_output=True, text=True, timeout=600, env=env)
+    done = subprocess.run(
+        ["setpriv", "--reuid=tester", "--regid=tester", *groups, sys.executable, "-c", AS_USER],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
     try:
         return json.loads(done.stdout)
     except ValueError:
@@ -193,8 +214,11 @@ def main() -> int:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--config", type=Path, required=True)
     ap.add_argument("--video", type=Path, required=True)
-    ap.add_argument("--scenarios", default="baseline,vivid,other_writer,daemon,user,ro_cache,exclusive_caps_0,"
-                    "no_label,no_module", help="comma-separated, run in this order (0.12: baseline,stuck)")
+    ap.add_argument(
+        "--scenarios",
+        default="baseline,vivid,other_writer,daemon,user,ro_cache,exclusive_caps_0,no_label,no_module",
+        help="comma-separated, run in this order (0.12: baseline,stuck)",
+    )
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     results: dict = {}
@@ -206,14 +230,29 @@ def main() -> int:
         ("daemon", lambda: scenario_daemon(results, args.out, args.config.resolve(), args.video.resolve())),
         ("user", lambda: scenario_user(results)),
         ("ro_cache", lambda: scenario_read_only_cache(results)),
-        ("exclusive_caps_0", lambda: results.update(
-            exclusive_caps_0_reload=reload_module(DEFAULT_ARGS.replace("exclusive_caps=1", "exclusive_caps=0")),
-            exclusive_caps_0=doctor())),
-        ("no_label", lambda: results.update(no_label_reload=reload_module("devices=1 video_nr=10 exclusive_caps=1"),
-                                            no_label=doctor())),
-        ("no_module", lambda: results.update(
-            no_module_unload=subprocess.run(["modprobe", "-r", "v4l2loopback"], capture_output=True, text=True,
-                                            timeout=120).returncode, no_module=doctor(), no_module_cli=cli())),
+        (
+            "exclusive_caps_0",
+            lambda: results.update(
+                exclusive_caps_0_reload=reload_module(DEFAULT_ARGS.replace("exclusive_caps=1", "exclusive_caps=0")),
+                exclusive_caps_0=doctor(),
+            ),
+        ),
+        (
+            "no_label",
+            lambda: results.update(
+                no_label_reload=reload_module("devices=1 video_nr=10 exclusive_caps=1"), no_label=doctor()
+            ),
+        ),
+        (
+            "no_module",
+            lambda: results.update(
+                no_module_unload=subprocess.run(
+                    ["modprobe", "-r", "v4l2loopback"], capture_output=True, text=True, timeout=120
+                ).returncode,
+                no_module=doctor(),
+                no_module_cli=cli(),
+            ),
+        ),
     ]
     timings = {}
     try:

@@ -32,15 +32,23 @@ def run_guest(variant: str, scenarios: str | None = None) -> dict:
     out = OUT / f"doctor-{variant}"
     shutil.rmtree(out, ignore_errors=True)
     name = REPO.name
-    command = (f"cd {name} && export PYTHONPATH=/mnt/host/{name} VCAMSEG_MODEL_DIR=/mnt/host/shared/models "
-               f"XDG_CACHE_HOME=/tmp/cache && python tests/vcam/guest_doctor.py --out /mnt/host/{name}/.vcam-out/"
-               f"doctor-{variant} --config tests/vcam/light.yaml --video ../{VIDEO}"
-               + (f" --scenarios {scenarios}" if scenarios else ""))
-    done = subprocess.run([str(V4L2VM / "run.sh"), "-t", "2400", "-d", str(REPO.parent), "--", command],
-                          env=dict(os.environ, V4L2VM_BUILD=str(build)), capture_output=True, text=True, timeout=2500)
+    command = (
+        f"cd {name} && export PYTHONPATH=/mnt/host/{name} VCAMSEG_MODEL_DIR=/mnt/host/shared/models "
+        f"XDG_CACHE_HOME=/tmp/cache && python tests/vcam/guest_doctor.py --out /mnt/host/{name}/.vcam-out/"
+        f"doctor-{variant} --config tests/vcam/light.yaml --video ../{VIDEO}"
+        + (f" --scenarios {scenarios}" if scenarios else "")
+    )
+    done = subprocess.run(
+        [str(V4L2VM / "run.sh"), "-t", "2400", "-d", str(REPO.parent), "--", command],
+        env=dict(os.environ, V4L2VM_BUILD=str(build)),
+        capture_output=True,
+        text=True,
+        timeout=2500,
+    )
     results_file = out / "results.json"
-    assert results_file.is_file(), f"no results from the VM (rc {done.returncode}):\n{done.stdout[-4000:]}\n" \
-                                   f"{done.stderr[-4000:]}"
+    assert results_file.is_file(), (
+        f"no results from the VM (rc {done.returncode}):\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+    )
     results = json.loads(results_file.read_text())
     print(f"\ndoctor in the VM (v4l2loopback {variant}), seconds per scenario: {results['timings_s']}")
     assert not [k for k in results if k.endswith("_error")], {k: v for k, v in results.items() if k.endswith("_error")}
@@ -68,7 +76,8 @@ def statuses(report: dict, area: str) -> dict[str, str]:
 def test_a_good_setup_has_no_problem(vm: dict) -> None:
     report = vm["baseline"]
     assert statuses(report, "loopback") == dict.fromkeys(
-        ("module", "version", "label", "permissions", "exclusive_caps", "producer"), "ok")
+        ("module", "version", "label", "permissions", "exclusive_caps", "producer"), "ok"
+    )
     assert find(report, "loopback", "version")["message"].startswith("v4l2loopback 0.13.2: a restarted daemon")
     assert find(report, "loopback", "label")["message"] == f"output.device label:vcamseg is {DEV}"
     assert find(report, "loopback", "exclusive_caps")["message"].startswith(f"{DEV}: exclusive_caps=1 (applications")
@@ -94,7 +103,8 @@ def test_another_writer_is_named(vm: dict) -> None:
     assert f"(pid {vm['other_writer_pid']})" in f["message"]
     assert f["fix"].startswith(f"stop it (kill {vm['other_writer_pid']}), or give vcamseg a device of its own")
     assert find(vm["other_writer"], "loopback", "exclusive_caps")["message"].startswith(
-        f"{DEV}: exclusive_caps=1, and a producer writes to it")
+        f"{DEV}: exclusive_caps=1, and a producer writes to it"
+    )
     assert vm["other_writer_released_s"] is not None  # 0.13: the device is ready for a new writer
 
 
@@ -115,12 +125,16 @@ def test_our_own_daemon_is_not_another_writer(vm: dict) -> None:
 def test_a_user_outside_the_video_group(vm: dict) -> None:
     f = find(vm["user_not_in_group"], "loopback", "permissions")
     assert f["status"] == "problem"
-    assert f["message"] == (f"you cannot open the virtual camera: {DEV} belongs to group video (crw-rw----) and you "
-                            "(tester) are not in that group")
+    assert f["message"] == (
+        f"you cannot open the virtual camera: {DEV} belongs to group video (crw-rw----) and you "
+        "(tester) are not in that group"
+    )
     assert f["fix"] == "sudo usermod -aG video tester, then log out and back in"
     f = find(vm["user_group_not_in_session"], "loopback", "permissions")
-    assert f["status"] == "problem" and "you (tester) were added to video, but this login session does not have the " \
-                                       "group yet" in f["message"]
+    assert (
+        f["status"] == "problem"
+        and "you (tester) were added to video, but this login session does not have the group yet" in f["message"]
+    )
     f = find(vm["user_in_group"], "loopback", "permissions")
     assert f["status"] == "ok" and f["message"] == f"{DEV} is readable and writable for you (tester)"
 
@@ -128,8 +142,10 @@ def test_a_user_outside_the_video_group(vm: dict) -> None:
 def test_a_read_only_cache(vm: dict) -> None:
     f = find(vm["ro_cache_local_models"], "models", "cache")
     assert f["status"] == "warning"
-    assert f["message"].startswith("the cache /tmp/rocache/vcamseg is not writable (Read-only file system); the model "
-                                   "files are there, but TFLite conversions")
+    assert f["message"].startswith(
+        "the cache /tmp/rocache/vcamseg is not writable (Read-only file system); the model "
+        "files are there, but TFLite conversions"
+    )
     report = vm["ro_cache_no_models"]
     assert find(report, "models", "cache")["status"] == "problem"
     bodypix = find(report, "models", "bodypix")
@@ -140,8 +156,9 @@ def test_exclusive_caps_0(vm: dict) -> None:
     assert vm["exclusive_caps_0_reload"]["rc"] == 0
     f = find(vm["exclusive_caps_0"], "loopback", "exclusive_caps")
     assert f["status"] == "problem"
-    assert f["message"] == (f"{DEV} announces capture and output at once (exclusive_caps=0): Chrome and Meet do not "
-                            "list it as a camera")
+    assert f["message"] == (
+        f"{DEV} announces capture and output at once (exclusive_caps=0): Chrome and Meet do not list it as a camera"
+    )
     assert f["fix"].startswith(f"sudo modprobe -r v4l2loopback && {MODPROBE}")
 
 
@@ -149,16 +166,19 @@ def test_the_module_loaded_without_the_label(vm: dict) -> None:
     assert vm["no_label_reload"]["rc"] == 0
     f = find(vm["no_label"], "loopback", "label")
     assert f["status"] == "problem"
-    assert f["message"].startswith(f"no v4l2loopback device has the card label 'vcamseg' that output.device asks for "
-                                   f"(loopback devices: {DEV} ('Dummy video device")
+    assert f["message"].startswith(
+        f"no v4l2loopback device has the card label 'vcamseg' that output.device asks for "
+        f"(loopback devices: {DEV} ('Dummy video device"
+    )
 
 
 def test_a_missing_module(vm: dict) -> None:
     assert vm["no_module_unload"] == 0
     f = find(vm["no_module"], "loopback", "module")
     assert f["status"] == "problem"
-    assert f["message"] == ("v4l2loopback is installed (updates/dkms/v4l2loopback.ko) but not loaded: there is no "
-                            "virtual camera")
+    assert f["message"] == (
+        "v4l2loopback is installed (updates/dkms/v4l2loopback.ko) but not loaded: there is no virtual camera"
+    )
     assert f["fix"].startswith(f"{MODPROBE}; to load it at every boot: sudo cp ")
     assert vm["no_module_cli"]["rc"] == 1 and vm["no_module_cli"]["report"]["ok"] is False
 

@@ -100,8 +100,7 @@ def _build(variant: str, loopback_env: dict[str, str]) -> Path:
     log = build.parent / f"{build.name}.log"
     build.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as fh:
-        result = subprocess.run([str(V4L2VM / "build.sh")], env=env, stdout=fh, stderr=subprocess.STDOUT,
-                                timeout=1800)
+        result = subprocess.run([str(V4L2VM / "build.sh")], env=env, stdout=fh, stderr=subprocess.STDOUT, timeout=1800)
     assert result.returncode == 0, f"VM build failed (see {log}):\n{log.read_text()[-4000:]}"
     return build
 
@@ -110,16 +109,24 @@ def _run_checks(build: Path, variant: str, checks: str) -> dict:
     out = OUT / variant
     shutil.rmtree(out, ignore_errors=True)
     name = REPO.name
-    command = (f"cd {name} && export PYTHONPATH=/mnt/host/{name} VCAMSEG_MODEL_DIR=/mnt/host/shared/models "
-               f"XDG_CACHE_HOME=/tmp/cache && python tests/vcam/guest_checks.py --out /mnt/host/{name}/.vcam-out/"
-               f"{variant} --config tests/vcam/light.yaml --video ../{VIDEO} --checks {checks}")
+    command = (
+        f"cd {name} && export PYTHONPATH=/mnt/host/{name} VCAMSEG_MODEL_DIR=/mnt/host/shared/models "
+        f"XDG_CACHE_HOME=/tmp/cache && python tests/vcam/guest_checks.py --out /mnt/host/{name}/.vcam-out/"
+        f"{variant} --config tests/vcam/light.yaml --video ../{VIDEO} --checks {checks}"
+    )
     env = dict(os.environ, V4L2VM_BUILD=str(build))
     # Generous: under emulation on a busy host a run takes 10-25 minutes, and has taken more.
-    result = subprocess.run([str(V4L2VM / "run.sh"), "-t", "3000", "-d", str(REPO.parent), "--", command],
-                            env=env, capture_output=True, text=True, timeout=3100)
+    result = subprocess.run(
+        [str(V4L2VM / "run.sh"), "-t", "3000", "-d", str(REPO.parent), "--", command],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=3100,
+    )
     results_file = out / "results.json"
-    assert results_file.is_file(), f"no results from the VM (rc {result.returncode}):\n{result.stdout[-4000:]}\n" \
-                                   f"{result.stderr[-4000:]}"
+    assert results_file.is_file(), (
+        f"no results from the VM (rc {result.returncode}):\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    )
     results = json.loads(results_file.read_text())
     print(f"\nv4l2loopback {results.get('module_version')}: {json.dumps(results, indent=1)}")
     return results

@@ -65,9 +65,7 @@ def graph_rows(
         geom = segmenter.geometry(h, w)
         shape = (geom.input_h, geom.input_w)
         calibration = [segmenter.preprocess(video_frame(video, (h, w), i), geom).copy() for i in range(0, 48, 3)]
-        int8 = TFLiteBackend(
-            graph, threads, cache_dir, model=convert_int8(graph, calibration), precision="int8"
-        )
+        int8 = TFLiteBackend(graph, threads, cache_dir, model=convert_int8(graph, calibration), precision="int8")
         tf_ms, tfl_ms, int8_ms = (time_backend(b, shape, warmup=3, runs=runs) for b in (tensorflow, tflite, int8))
         out.append(InferenceRow(key, (h, w), shape, tf_ms, tfl_ms, int8_ms))
     return out

@@ -48,9 +48,11 @@ def run(args: argparse.Namespace) -> int:
     cfg = load_cli_config(args)
     needed = "index" if args.what == "accuracy" else "video"
     if getattr(args, needed) is None:
-        raise InputError(f"bench {args.what} needs --{needed}",
-                         fix=f"give --{needed} PATH, or set VCAMSEG_SHARED to a folder laid out like the "
-                         "project's ../shared (data/videos, data/index.csv)")
+        raise InputError(
+            f"bench {args.what} needs --{needed}",
+            fix=f"give --{needed} PATH, or set VCAMSEG_SHARED to a folder laid out like the "
+            "project's ../shared (data/videos, data/index.csv)",
+        )
     if args.what == "accuracy":
         from vcamseg.bench.accuracy import evaluate
 

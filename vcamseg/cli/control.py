@@ -20,13 +20,21 @@ from vcamseg.service.client import request, socket_path_for
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    status = sub.add_parser("status", help="state of the running daemon", description=__doc__,
-                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    status = sub.add_parser(
+        "status",
+        help="state of the running daemon",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     status.add_argument("--json", action="store_true", help="everything, as JSON (with the effective config)")
     _add_socket_args(status)
     status.set_defaults(handler=_status)
-    change = sub.add_parser("set", help="change the running daemon's configuration", description=__doc__,
-                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    change = sub.add_parser(
+        "set",
+        help="change the running daemon's configuration",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     change.add_argument("changes", nargs="+", metavar="KEY=VALUE", help="e.g. effects.0.background_blur=25")
     change.add_argument("--save", action="store_true", help="also write them into the config file")
     _add_socket_args(change)
@@ -34,8 +42,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_socket_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, metavar="FILE",
-                        help="the daemon's config file, to find its socket (service.control_socket_path)")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="the daemon's config file, to find its socket (service.control_socket_path)",
+    )
     parser.add_argument("--socket", type=Path, metavar="PATH", help="the control socket (overrides --config)")
 
 
@@ -68,8 +80,10 @@ def format_status(status: dict[str, Any]) -> str:
     if status["runtime_changes"]:
         lines.append(f"  unsaved:    {', '.join(status['runtime_changes'])} (until the file changes; set --save)")
     if status.get("config_pending"):
-        lines.append(f"  pending:    {', '.join(status['config_pending'])} (written, not running yet: on restart, "
-                     "or once the model is ready)")
+        lines.append(
+            f"  pending:    {', '.join(status['config_pending'])} (written, not running yet: on restart, "
+            "or once the model is ready)"
+        )
     return "\n".join(lines)
 
 

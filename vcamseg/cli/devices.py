@@ -15,8 +15,12 @@ from vcamseg.io.loopback import MODPROBE_HINT, holders, loopback_devices, read_c
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("devices", help="list cameras (with modes) and virtual cameras (with readers)",
-                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "devices",
+        help="list cameras (with modes) and virtual cameras (with readers)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(handler=run)
 

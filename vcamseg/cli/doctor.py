@@ -21,21 +21,38 @@ from vcamseg.doctor.daemon import TIMEOUT_S
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("doctor", help="check the setup and say what is wrong (with the fix)", description=__doc__,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "doctor",
+        help="check the setup and say what is wrong (with the fix)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--json", action="store_true", help="print JSON (for scripts and bug reports)")
     add_config_args(p)  # --config FILE, --set KEY=VALUE: check the setup a changed config would meet
     p.add_argument("--socket", type=Path, metavar="PATH", help="the daemon's control socket (default: configured)")
-    p.add_argument("--timeout", type=float, default=TIMEOUT_S, metavar="SECONDS",
-                   help=f"how long the running daemon may take to answer (default {TIMEOUT_S:g})")
-    p.add_argument("--gpu-probe", action="store_true",
-                   help="also load TensorFlow (in a subprocess, seconds) to list the GPUs it sees")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=TIMEOUT_S,
+        metavar="SECONDS",
+        help=f"how long the running daemon may take to answer (default {TIMEOUT_S:g})",
+    )
+    p.add_argument(
+        "--gpu-probe",
+        action="store_true",
+        help="also load TensorFlow (in a subprocess, seconds) to list the GPUs it sees",
+    )
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    options = DoctorOptions(config_file=args.config, overrides=tuple(args.overrides), socket=args.socket,
-                            socket_timeout_s=args.timeout, gpu_probe=args.gpu_probe)
+    options = DoctorOptions(
+        config_file=args.config,
+        overrides=tuple(args.overrides),
+        socket=args.socket,
+        socket_timeout_s=args.timeout,
+        gpu_probe=args.gpu_probe,
+    )
     report = run_doctor(options)
     print(report.render_json() if args.json else report.render_text())
     return report.exit_code

@@ -18,29 +18,48 @@ from vcamseg.models.store import FetchedFile, fetch_variant, models_cache_dir, v
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "models", help="list and fetch BodyPix models",
-        description="BodyPix 2.0 variants: where each one is (local model folder, cache) and fetching them.")
+        "models",
+        help="list and fetch BodyPix models",
+        description="BodyPix 2.0 variants: where each one is (local model folder, cache) and fetching them.",
+    )
     actions = parser.add_subparsers(dest="models_action", metavar="ACTION", required=True)
 
-    listing = actions.add_parser("list", help="every variant, where it is found and its size",
-                                 description="List all 24 BodyPix variants; * marks the configured one.")
+    listing = actions.add_parser(
+        "list",
+        help="every variant, where it is found and its size",
+        description="List all 24 BodyPix variants; * marks the configured one.",
+    )
     add_config_args(listing)
     listing.set_defaults(handler=list_models)
 
     fetch = actions.add_parser(
-        "fetch", help="download variants into the cache",
+        "fetch",
+        help="download variants into the cache",
         description="Download BodyPix variants into the cache (default: the configured one) and verify them. "
-                    "A variant already in the local model folder (model.dir / VCAMSEG_MODEL_DIR) is only verified.")
+        "A variant already in the local model folder (model.dir / VCAMSEG_MODEL_DIR) is only verified.",
+    )
     add_config_args(fetch)
     which = fetch.add_mutually_exclusive_group()
-    which.add_argument("keys", nargs="*", default=[], metavar="KEY",
-                       help="keys as shown by `vcamseg models list`, e.g. mobilenet-075-quant2-s16, selfie-landscape")
+    which.add_argument(
+        "keys",
+        nargs="*",
+        default=[],
+        metavar="KEY",
+        help="keys as shown by `vcamseg models list`, e.g. mobilenet-075-quant2-s16, selfie-landscape",
+    )
     which.add_argument("--all", action="store_true", help="fetch all 24 variants and both selfie models (about 200 MB)")
-    fetch.add_argument("--base-url", metavar="URL",
-                       help="download from this mirror of the official layout (https, or http on this machine; "
-                            "default: $VCAMSEG_MODEL_BASE_URL, else Google's storage)")
-    fetch.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                       help="show progress bars (default: when stderr is a terminal)")
+    fetch.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="download from this mirror of the official layout (https, or http on this machine; "
+        "default: $VCAMSEG_MODEL_BASE_URL, else Google's storage)",
+    )
+    fetch.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show progress bars (default: when stderr is a terminal)",
+    )
     fetch.set_defaults(handler=fetch_models)
 
 
@@ -59,13 +78,25 @@ def format_table(cfg: ModelConfig) -> str:
         status = variant_status(variant, cfg)
         where = str(cfg.effective_dir) if status.where == "local" else status.where
         size = f"{status.total_bytes / 1e6:.1f} MB" if status.total_bytes is not None else "-"
-        rows.append(("*" if variant == configured else "", variant.key, variant.architecture,
-                     str(variant.output_stride), f"{variant.multiplier:.2f}", str(variant.quant_bytes), where, size))
+        rows.append(
+            (
+                "*" if variant == configured else "",
+                variant.key,
+                variant.architecture,
+                str(variant.output_stride),
+                f"{variant.multiplier:.2f}",
+                str(variant.quant_bytes),
+                where,
+                size,
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     numeric = {3, 4, 5, 7}  # right-aligned columns
     lines = [
-        "  ".join(cell.rjust(width) if i in numeric else cell.ljust(width)
-                  for i, (cell, width) in enumerate(zip(row, widths, strict=True))).rstrip()
+        "  ".join(
+            cell.rjust(width) if i in numeric else cell.ljust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
         for row in rows
     ]
     local = cfg.effective_dir
@@ -75,8 +106,10 @@ def format_table(cfg: ModelConfig) -> str:
         where, path = selfie_status(kind, cfg)
         size = f"{path.stat().st_size / 1e6:.2f} MB" if path is not None else "-"
         mark = "*" if kind in configured_kinds else " "
-        lines.append(f"{mark} {_selfie_key(kind):<17} {where if where != 'local' else str(local)}  {size}  "
-                     f"{SELFIE_RELPATHS[kind]} from {official_url(kind)}")
+        lines.append(
+            f"{mark} {_selfie_key(kind):<17} {where if where != 'local' else str(local)}  {size}  "
+            f"{SELFIE_RELPATHS[kind]} from {official_url(kind)}"
+        )
     lines += [
         "",
         "* = the configured model (model.architecture / output_stride / multiplier / quant_bytes; model.selfie)",

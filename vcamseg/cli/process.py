@@ -31,14 +31,20 @@ SOURCE_FIELDS = ("image", "video", "color")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("process", help="apply the effects to a video or image file (offline, every frame)",
-                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "process",
+        help="apply the effects to a video or image file (offline, every frame)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("input", metavar="INPUT", help="a video or image file")
     p.add_argument("output", metavar="OUTPUT", help="a video or image file, or 'null'")
-    p.add_argument("--effect", metavar="NAME",
-                   help=f"use only this effect, at its defaults ({', '.join(EFFECT_CONFIGS)})")
-    p.add_argument("--background", type=Path, metavar="PATH",
-                   help="background image/video for the effect that takes one")
+    p.add_argument(
+        "--effect", metavar="NAME", help=f"use only this effect, at its defaults ({', '.join(EFFECT_CONFIGS)})"
+    )
+    p.add_argument(
+        "--background", type=Path, metavar="PATH", help="background image/video for the effect that takes one"
+    )
     p.add_argument("--frames", type=int, metavar="N", help="stop after N frames")
     add_config_args(p)
     p.set_defaults(handler=run)
@@ -70,8 +76,10 @@ def apply_effect_args(config: Config, effect: str | None, background: Path | Non
         if background is not None:
             field = _background_field(cls, background)
             if field is None:
-                raise ConfigError(f"--background: effect {effect!r} takes no background",
-                                  fix="use it with an effect that does (e.g. --effect replace)")
+                raise ConfigError(
+                    f"--background: effect {effect!r} takes no background",
+                    fix="use it with an effect that does (e.g. --effect replace)",
+                )
             data[field] = str(background)
         config.effects = [_validated(cls, data, f"--effect {effect}")]
         return config
@@ -87,8 +95,10 @@ def apply_effect_args(config: Config, effect: str | None, background: Path | Non
                 config.effects[i] = _validated(type(item), data, f"--background {background}")
                 return config
         names = ", ".join(e.type for e in config.effects) or "none"
-        raise ConfigError(f"--background: none of the effects ({names}) takes a background",
-                          fix="add --effect with an effect that does (e.g. replace)")
+        raise ConfigError(
+            f"--background: none of the effects ({names}) takes a background",
+            fix="add --effect with an effect that does (e.g. replace)",
+        )
     return config
 
 
@@ -100,8 +110,10 @@ def summary(pipeline: Pipeline, output: str) -> str:
     def ms(value: float | None) -> str:
         return "-" if value is None else f"{value:.1f}"
 
-    return (f"processed {stats.frames_out} frames -> {output}: {stats.wall_fps():.1f} fps (wall), "
-            f"CPU {ms(cpu)} ms/frame, latency p50 {ms(p50)} ms, p95 {ms(p95)} ms")
+    return (
+        f"processed {stats.frames_out} frames -> {output}: {stats.wall_fps():.1f} fps (wall), "
+        f"CPU {ms(cpu)} ms/frame, latency p50 {ms(p50)} ms, p95 {ms(p95)} ms"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

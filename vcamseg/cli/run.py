@@ -23,22 +23,36 @@ log = logging.getLogger(__name__)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("run", help="run the virtual camera (foreground, until SIGTERM/SIGINT)",
-                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "run",
+        help="run the virtual camera (foreground, until SIGTERM/SIGINT)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     add_source_output_args(p)
     add_config_args(p)
     # SUPPRESS: given here, it wins over service.log_level; not given, the top-level one counts.
-    p.add_argument("--log-level", default=argparse.SUPPRESS, type=str.upper,
-                   choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="log verbosity (default: service.log_level)")
+    p.add_argument(
+        "--log-level",
+        default=argparse.SUPPRESS,
+        type=str.upper,
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="log verbosity (default: service.log_level)",
+    )
     p.set_defaults(handler=run)
 
 
 def add_source_output_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--source", metavar="SRC",
-                   help="camera (/dev/video0 or an index), video or image file, or 'test' (default: source.device)")
-    p.add_argument("--output", metavar="OUT",
-                   help="loopback device (/dev/video10), label:NAME, a video or image file, or 'null' "
-                        "(default: output.device)")
+    p.add_argument(
+        "--source",
+        metavar="SRC",
+        help="camera (/dev/video0 or an index), video or image file, or 'test' (default: source.device)",
+    )
+    p.add_argument(
+        "--output",
+        metavar="OUT",
+        help="loopback device (/dev/video10), label:NAME, a video or image file, or 'null' (default: output.device)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -13,8 +13,12 @@ from vcamseg.service.install import install, snippet_commands
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("service", help="install the systemd user service", description=__doc__,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "service",
+        help="install the systemd user service",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     cmds = p.add_subparsers(dest="service_command", metavar="ACTION", required=True)
     inst = cmds.add_parser("install", help="write the systemd user unit for this installation")
     inst.add_argument("--dry-run", action="store_true", help="print the unit, write nothing")

@@ -23,8 +23,12 @@ from vcamseg.service.client import NoDaemon, request, socket_path_for
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("snapshot", help="write one composited frame to an image file",
-                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "snapshot",
+        help="write one composited frame to an image file",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--output", type=Path, required=True, metavar="FILE.png", help="the image to write")
     p.add_argument("--source", metavar="SRC", help="camera, video or image file, or 'test' (default: source.device)")
     p.add_argument("--offline", action="store_true", help="never ask a running daemon: open the source here")

@@ -30,9 +30,15 @@ class Section(BaseModel):
         # "threads: yes" or "quant_bytes: true" would silently mean 1. Such a value is handed on as
         # a YAML boolean that no number type accepts, so the error names the key and the value.
         fields = cls.model_fields
-        return {key: YamlBoolean(value) if isinstance(value, bool) and key in fields
-                and _takes_numbers(fields[key].annotation) and not _takes_booleans(fields[key].annotation)
-                else value for key, value in data.items()}
+        return {
+            key: YamlBoolean(value)
+            if isinstance(value, bool)
+            and key in fields
+            and _takes_numbers(fields[key].annotation)
+            and not _takes_booleans(fields[key].annotation)
+            else value
+            for key, value in data.items()
+        }
 
 
 class YamlBoolean:
@@ -60,7 +66,8 @@ def _takes_numbers(annotation: Any) -> bool:
         if member in (int, float):
             return True
         if get_origin(member) is Literal and any(
-                isinstance(a, int | float) and not isinstance(a, bool) for a in get_args(member)):
+            isinstance(a, int | float) and not isinstance(a, bool) for a in get_args(member)
+        ):
             return True
     return False
 

@@ -29,8 +29,10 @@ def save_overrides(path: Path, items: Sequence[str]) -> str:
     try:
         data = yaml.load(text)
     except YAMLError as exc:
-        raise ConfigError(f"{path}: cannot be edited, it is not valid YAML: {exc}",
-                          fix="correct the file first (`vcamseg config check`)") from None
+        raise ConfigError(
+            f"{path}: cannot be edited, it is not valid YAML: {exc}",
+            fix="correct the file first (`vcamseg config check`)",
+        ) from None
     prefix = ""
     if data is None:  # empty, or only comments: keep them above the new keys
         prefix = text if not text or text.endswith("\n") else text + "\n"
@@ -63,12 +65,16 @@ def _write_error(target: Path, exc: OSError) -> ConfigError:
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         problem, fix = "is full", "free some space there, then save again"
     elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        problem, fix = "is not writable", ("check its permissions (under systemd, the unit may write only "
-                                           "~/.config/vcamseg: ReadWritePaths=)")
+        problem, fix = (
+            "is not writable",
+            ("check its permissions (under systemd, the unit may write only ~/.config/vcamseg: ReadWritePaths=)"),
+        )
     else:
         problem, fix = "cannot be written", "check the folder"
-    return ConfigError(f"cannot save {target}: its folder {target.parent} {problem} ({exc.strerror or exc}); "
-                       "the file is unchanged", fix=fix)
+    return ConfigError(
+        f"cannot save {target}: its folder {target.parent} {problem} ({exc.strerror or exc}); the file is unchanged",
+        fix=fix,
+    )
 
 
 def _round_trip(text: str) -> YAML:
@@ -79,7 +85,8 @@ def _round_trip(text: str) -> YAML:
     yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
     # ruamel writes None as nothing ("dir:"); the example and most files say null.
     yaml.representer.add_representer(
-        type(None), lambda representer, _: representer.represent_scalar("tag:yaml.org,2002:null", "null"))
+        type(None), lambda representer, _: representer.represent_scalar("tag:yaml.org,2002:null", "null")
+    )
     return yaml
 
 

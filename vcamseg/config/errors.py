@@ -112,8 +112,12 @@ def _describe(err: dict[str, Any], data: dict[str, Any], origin: Origin) -> tupl
     given: Any = err.get("input")
     ctx = err.get("ctx") or {}
     tagged = tagged_list(path[0]) if path else None
-    if (kind in ("union_tag_invalid", "union_tag_not_found") and tagged is not None and isinstance(given, dict)
-            and tagged.tag in given):
+    if (
+        kind in ("union_tag_invalid", "union_tag_not_found")
+        and tagged is not None
+        and isinstance(given, dict)
+        and tagged.tag in given
+    ):
         path = [*path, tagged.tag]  # point at the item's type: line
     where, line = _where(path, origin)
     head = f"{where}: {'.'.join(str(p) for p in path) or '(top level)'}"

@@ -22,8 +22,14 @@ Opacity = Annotated[float, Field(ge=0.0, le=1.0)]
 
 # Standard keying colours (Rec. 709 chroma-key green/blue) and a few plain ones.
 NAMED_COLORS: dict[str, RGB] = {
-    "black": (0, 0, 0), "white": (255, 255, 255), "gray": (128, 128, 128), "grey": (128, 128, 128),
-    "green": (0, 177, 64), "chroma_green": (0, 177, 64), "blue": (0, 71, 187), "chroma_blue": (0, 71, 187),
+    "black": (0, 0, 0),
+    "white": (255, 255, 255),
+    "gray": (128, 128, 128),
+    "grey": (128, 128, 128),
+    "green": (0, 177, 64),
+    "chroma_green": (0, 177, 64),
+    "blue": (0, 71, 187),
+    "chroma_blue": (0, 71, 187),
 }
 
 
@@ -38,8 +44,10 @@ def parse_rgb(value: object, what: str = "colour") -> RGB:
                 return int(text[1:3], 16), int(text[3:5], 16), int(text[5:7], 16)
             except ValueError:
                 pass
-        raise ValueError(f"{what} {value!r} is not a colour: write [R, G, B] with values 0-255, "
-                         f"'#RRGGBB' or one of {', '.join(NAMED_COLORS)}")
+        raise ValueError(
+            f"{what} {value!r} is not a colour: write [R, G, B] with values 0-255, "
+            f"'#RRGGBB' or one of {', '.join(NAMED_COLORS)}"
+        )
     if isinstance(value, list | tuple) and len(value) == 3:
         channels = []
         for c in value:
@@ -62,21 +70,31 @@ def _palette(value: object) -> str | tuple[RGB, ...]:
     if isinstance(value, str):
         name = value.strip().lower()
         if name not in PALETTES:
-            raise ValueError(f"unknown palette {value!r}: use one of {', '.join(PALETTES)} "
-                             f"or a list of {len(PART_NAMES)} [R, G, B] colours")
+            raise ValueError(
+                f"unknown palette {value!r}: use one of {', '.join(PALETTES)} "
+                f"or a list of {len(PART_NAMES)} [R, G, B] colours"
+            )
         return name
     if not isinstance(value, list | tuple):
-        raise ValueError(f"palette must be one of {', '.join(PALETTES)} "
-                         f"or a list of {len(PART_NAMES)} [R, G, B] colours")
+        raise ValueError(
+            f"palette must be one of {', '.join(PALETTES)} or a list of {len(PART_NAMES)} [R, G, B] colours"
+        )
     if len(value) != len(PART_NAMES):
-        raise ValueError(f"palette has {len(value)} colour(s): give exactly {len(PART_NAMES)} [R, G, B] "
-                         f"(one per body part, in BodyPix order: {', '.join(PART_NAMES)})")
+        raise ValueError(
+            f"palette has {len(value)} colour(s): give exactly {len(PART_NAMES)} [R, G, B] "
+            f"(one per body part, in BodyPix order: {', '.join(PART_NAMES)})"
+        )
     return tuple(parse_rgb(c, f"palette colour {i} ({PART_NAMES[i]})") for i, c in enumerate(value))
 
 
-PaletteSpec = Annotated[str | tuple[RGB, ...], BeforeValidator(
-    _palette, json_schema_input_type=Literal["rainbow", "warm", "spectral"]
-    | Annotated[list[_RGB_INPUT], Field(min_length=len(PART_NAMES), max_length=len(PART_NAMES))])]
+PaletteSpec = Annotated[
+    str | tuple[RGB, ...],
+    BeforeValidator(
+        _palette,
+        json_schema_input_type=Literal["rainbow", "warm", "spectral"]
+        | Annotated[list[_RGB_INPUT], Field(min_length=len(PART_NAMES), max_length=len(PART_NAMES))],
+    ),
+]
 
 
 def palette_colors(spec: str | tuple[RGB, ...]) -> Palette:
@@ -87,13 +105,16 @@ def _part_names(value: object) -> list[str]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list | tuple) or not value:
-        raise ValueError(f"list one or more body parts by BodyPix name, e.g. [left_face, right_face]; "
-                         f"valid parts: {', '.join(PART_NAMES)}")
+        raise ValueError(
+            f"list one or more body parts by BodyPix name, e.g. [left_face, right_face]; "
+            f"valid parts: {', '.join(PART_NAMES)}"
+        )
     names = [str(v).strip().lower().replace("-", "_") for v in value]
     unknown = [n for n in names if n not in PART_IDS]
     if unknown:
-        raise ValueError(f"unknown body part(s) {', '.join(map(repr, unknown))}: "
-                         f"valid parts are {', '.join(PART_NAMES)}")
+        raise ValueError(
+            f"unknown body part(s) {', '.join(map(repr, unknown))}: valid parts are {', '.join(PART_NAMES)}"
+        )
     return names
 
 
@@ -117,10 +138,14 @@ def _existing_file(value: Path, what: str, info: ValidationInfo) -> Path:
         path = Path(context["config_dir"]) / path
     if not path.exists():
         if path.is_symlink():  # a link whose target is gone: name both, or the message looks wrong
-            raise ValueError(f"{what} {str(path)!r} is a symbolic link to {os.readlink(path)!r}, which does not "
-                             "exist: fix the link or give the path of an existing file")
-        raise ValueError(f"{what} {str(path)!r} does not exist: give the path of an existing file "
-                         "(absolute, or relative to the config file; ~ is expanded)")
+            raise ValueError(
+                f"{what} {str(path)!r} is a symbolic link to {os.readlink(path)!r}, which does not "
+                "exist: fix the link or give the path of an existing file"
+            )
+        raise ValueError(
+            f"{what} {str(path)!r} does not exist: give the path of an existing file "
+            "(absolute, or relative to the config file; ~ is expanded)"
+        )
     if not path.is_file():
         raise ValueError(f"{what} {str(path)!r} is not a file: give the path of the file itself")
     return path

@@ -46,8 +46,7 @@ def mark_of(extra: object) -> Live | None:
     return None
 
 
-def policy(model: type[BaseModel] | None = None, inherited: Live = Live.RESTART,
-           prefix: str = "") -> dict[str, Live]:
+def policy(model: type[BaseModel] | None = None, inherited: Live = Live.RESTART, prefix: str = "") -> dict[str, Live]:
     """{dotted key: how a change to it applies}, for every leaf key of ``model`` (default: `Config`);
     sections are walked into, lists (``effects``) are one key."""
     if model is None:

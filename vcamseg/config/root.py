@@ -24,8 +24,10 @@ class Config(Section):
     segmentation: SegmentationConfig = Field(default_factory=SegmentationConfig, json_schema_extra=marked(Live.MODEL))
     mask: MaskConfig = Field(default_factory=MaskConfig, json_schema_extra=marked(Live.REBUILD))
     effects: list[AnyEffectConfig] = Field(
-        default_factory=default_effects, json_schema_extra=marked(Live.REBUILD),
-        description="Effects applied in order to every frame.")
+        default_factory=default_effects,
+        json_schema_extra=marked(Live.REBUILD),
+        description="Effects applied in order to every frame.",
+    )
     source: SourceConfig = Field(default_factory=SourceConfig, json_schema_extra=marked(Live.REOPEN))
     output: OutputConfig = Field(default_factory=OutputConfig, json_schema_extra=marked(Live.RESTART))
     pipeline: PipelineConfig = Field(default_factory=PipelineConfig, json_schema_extra=marked(Live.AT_ONCE))

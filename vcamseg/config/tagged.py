@@ -53,8 +53,9 @@ def tagged_lists() -> dict[str, TaggedList]:
         if get_origin(item) is not Annotated:
             continue
         union, *metadata = get_args(item)
-        tag = next((m.discriminator for m in metadata if isinstance(m, FieldInfo) and isinstance(m.discriminator, str)),
-                   None)
+        tag = next(
+            (m.discriminator for m in metadata if isinstance(m, FieldInfo) and isinstance(m.discriminator, str)), None
+        )
         if tag is None or get_origin(union) not in (typing.Union, types.UnionType):
             continue
         models = {member.model_fields[tag].default: member for member in get_args(union)}

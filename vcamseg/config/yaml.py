@@ -100,7 +100,8 @@ def parse_yaml(text: str, source: str) -> tuple[dict[str, Any], LineIndex]:
         raise ConfigError(
             f"{where}: the YAML tag {tag.group(1).replace('tag:yaml.org,2002:', '!!')!r} is not allowed: a vcamseg "
             "config is plain YAML (mappings, lists, text, numbers, true/false)",
-            fix="remove the tag (no !!python/... or other !tags)") from None
+            fix="remove the tag (no !!python/... or other !tags)",
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{source}:{mark.line + 1}" if mark else source
@@ -112,11 +113,15 @@ def parse_yaml(text: str, source: str) -> tuple[dict[str, Any], LineIndex]:
     except yaml.YAMLError as exc:
         raise ConfigError(f"{source}: YAML error: {exc}", fix="fix the YAML syntax") from None
     except RecursionError:
-        raise ConfigError(f"{source}: the YAML is nested too deeply to be a vcamseg config",
-                          fix="a config is sections of keys, a few levels deep") from None
+        raise ConfigError(
+            f"{source}: the YAML is nested too deeply to be a vcamseg config",
+            fix="a config is sections of keys, a few levels deep",
+        ) from None
     except _SelfReference as exc:
-        raise ConfigError(f"{source}:{exc.line}: a YAML alias refers to the anchor it is inside of",
-                          fix="remove the *alias from within its own &anchor") from None
+        raise ConfigError(
+            f"{source}:{exc.line}: a YAML alias refers to the anchor it is inside of",
+            fix="remove the *alias from within its own &anchor",
+        ) from None
     if data is None:
         return {}, index
     if not isinstance(data, dict):

@@ -45,9 +45,15 @@ def check_cameras(config: Config, host: Host) -> list[Finding]:
         path = Path(spec).expanduser()
         if path.is_file():
             return [ok(AREA, "source", f"source.device is the file {path}")]
-        return [problem(AREA, "source", f"source.device {spec} is neither a camera nor an existing file",
-                        fix="set source.device to a camera (/dev/video0, see `vcamseg devices`), a video or image "
-                            "file, or 'test'")]
+        return [
+            problem(
+                AREA,
+                "source",
+                f"source.device {spec} is neither a camera nor an existing file",
+                fix="set source.device to a camera (/dev/video0, see `vcamseg devices`), a video or image "
+                "file, or 'test'",
+            )
+        ]
     node = host.node(f"video{spec}") if spec.isdigit() else host.node(Path(spec).name)
     cameras = camera_nodes(host)
     others = [c for c in cameras if c != node]
@@ -60,24 +66,43 @@ def check_cameras(config: Config, host: Host) -> list[Finding]:
 def configured_camera(node: str, config: Config, host: Host, cameras: list[str]) -> Finding:
     listing = ", ".join(cameras) or "none"
     if not os.path.exists(node):
-        fix = (f"set source.device to one of: {listing}" if cameras
-               else "plug the camera in (`vcamseg devices` lists it)")
-        return problem(AREA, "source", f"camera {node} does not exist (cameras found: {listing}); the daemon shows "
-                       "a 'camera not connected' picture until it appears", fix=fix)
+        fix = (
+            f"set source.device to one of: {listing}" if cameras else "plug the camera in (`vcamseg devices` lists it)"
+        )
+        return problem(
+            AREA,
+            "source",
+            f"camera {node} does not exist (cameras found: {listing}); the daemon shows "
+            "a 'camera not connected' picture until it appears",
+            fix=fix,
+        )
     if not host.access(node, os.R_OK | os.W_OK):
         message, fix = permission_fix(node, host.stat(node), host)
         return problem(AREA, "source", f"you cannot open the camera: {message}", fix=fix)
     try:
         info = host.device_info(node)
     except OSError as exc:
-        return problem(AREA, "source", f"{node} is not a V4L2 device ({exc.strerror or exc})",
-                       fix=f"set source.device to one of: {listing}")
+        return problem(
+            AREA,
+            "source",
+            f"{node} is not a V4L2 device ({exc.strerror or exc})",
+            fix=f"set source.device to one of: {listing}",
+        )
     if info.is_loopback:
-        return problem(AREA, "source", f"source.device {node} is a v4l2loopback device ({info.card!r}), not a camera: "
-                       "vcamseg would read its own output", fix=f"set source.device to a camera: {listing}")
+        return problem(
+            AREA,
+            "source",
+            f"source.device {node} is a v4l2loopback device ({info.card!r}), not a camera: "
+            "vcamseg would read its own output",
+            fix=f"set source.device to a camera: {listing}",
+        )
     if not info.capture:
-        return problem(AREA, "source", f"{node} ({info.card}) has no video capture (a UVC metadata node?)",
-                       fix=f"set source.device to one of: {listing}")
+        return problem(
+            AREA,
+            "source",
+            f"{node} ({info.card}) has no video capture (a UVC metadata node?)",
+            fix=f"set source.device to one of: {listing}",
+        )
     return mode_finding(node, config, host, configured=True, card=info.card)
 
 
@@ -88,8 +113,12 @@ def mode_finding(node: str, config: Config, host: Host, *, configured: bool, car
     try:
         modes = host.camera_modes(node)
     except OSError as exc:
-        return warning(AREA, check, f"{name}: cannot list its modes ({exc.strerror or exc})",
-                       fix=f"check it with `v4l2-ctl -d {node} --list-formats-ext`")
+        return warning(
+            AREA,
+            check,
+            f"{name}: cannot list its modes ({exc.strerror or exc})",
+            fix=f"check it with `v4l2-ctl -d {node} --list-formats-ext`",
+        )
     details = {"modes": [f"{m.fourcc} {m.width}x{m.height}@{'/'.join(f'{r:g}' for r in m.fps)}" for m in modes]}
     want = f"{src.width}x{src.height} at {src.fps:g} fps"
     fourccs = list(dict.fromkeys(m.fourcc for m in modes))
@@ -98,8 +127,13 @@ def mode_finding(node: str, config: Config, host: Host, *, configured: bool, car
         offer = f"offers {_describe(best)}" if best is not None else "offers no mode"
         return ok(AREA, check, f"also connected: {name}, {offer} (formats {_some(fourccs)})", **details)
     if not modes:
-        return warning(AREA, check, f"{name} lists no modes; the driver picks one when vcamseg opens it",
-                       fix=f"check it with `v4l2-ctl -d {node} --list-formats-ext`", **details)
+        return warning(
+            AREA,
+            check,
+            f"{name} lists no modes; the driver picks one when vcamseg opens it",
+            fix=f"check it with `v4l2-ctl -d {node} --list-formats-ext`",
+            **details,
+        )
     if src.fourcc == "auto":
         best = best_mode(modes, None, src.width, src.height)
         return _rate_finding(name, check, best, src.width, src.height, src.fps, "its current format", details)
@@ -107,10 +141,24 @@ def mode_finding(node: str, config: Config, host: Host, *, configured: bool, car
     if not offered:
         fallback = best_mode(modes, None, src.width, src.height)
         fix = f"set source.fourcc: {fallback.fourcc}{_size_fix(fallback, src)}" if fallback else ""
-        return warning(AREA, check, f"{name} offers no {src.fourcc} (it has {_some(fourccs)}); asked for "
-                       f"{src.fourcc} {want}, it would give {_describe(fallback)}", fix=fix, **details)
-    return _rate_finding(name, check, best_mode(offered, src.fourcc, src.width, src.height), src.width, src.height,
-                         src.fps, src.fourcc, details)
+        return warning(
+            AREA,
+            check,
+            f"{name} offers no {src.fourcc} (it has {_some(fourccs)}); asked for "
+            f"{src.fourcc} {want}, it would give {_describe(fallback)}",
+            fix=fix,
+            **details,
+        )
+    return _rate_finding(
+        name,
+        check,
+        best_mode(offered, src.fourcc, src.width, src.height),
+        src.width,
+        src.height,
+        src.fps,
+        src.fourcc,
+        details,
+    )
 
 
 def _some(names: list[str], shown: int = 6) -> str:
@@ -119,18 +167,29 @@ def _some(names: list[str], shown: int = 6) -> str:
     return ", ".join(names[:shown]) + more
 
 
-def _rate_finding(name: str, check: str, mode: CameraMode | None, width: int, height: int, fps: float,
-                  fourcc: str, details: dict) -> Finding:
+def _rate_finding(
+    name: str, check: str, mode: CameraMode | None, width: int, height: int, fps: float, fourcc: str, details: dict
+) -> Finding:
     if mode is None:
         return warning(AREA, check, f"{name}: no usable {fourcc} mode", **details)
     top = max(mode.fps, default=0.0)
     if (mode.width, mode.height) != (width, height):
-        return warning(AREA, check, f"{name} has no {fourcc} {width}x{height}; the driver would pick "
-                       f"{_describe(mode)} (frames are scaled to the output size)",
-                       fix=f"set source.width: {mode.width} and source.height: {mode.height}", **details)
+        return warning(
+            AREA,
+            check,
+            f"{name} has no {fourcc} {width}x{height}; the driver would pick "
+            f"{_describe(mode)} (frames are scaled to the output size)",
+            fix=f"set source.width: {mode.width} and source.height: {mode.height}",
+            **details,
+        )
     if mode.fps and top + 0.5 < fps:
-        return warning(AREA, check, f"{name} gives {fourcc} {width}x{height} at {top:g} fps at most, not {fps:g}",
-                       fix=f"set source.fps: {top:g}, or a smaller size at {fps:g} fps", **details)
+        return warning(
+            AREA,
+            check,
+            f"{name} gives {fourcc} {width}x{height} at {top:g} fps at most, not {fps:g}",
+            fix=f"set source.fps: {top:g}, or a smaller size at {fps:g} fps",
+            **details,
+        )
     return ok(AREA, check, f"{name} offers {mode.fourcc} {width}x{height} at {fps:g} fps", **details)
 
 

@@ -15,18 +15,26 @@ from vcamseg.errors import ConfigError
 AREA = "config"
 
 
-def load_checked(path: Path | None, default_path: Path,
-                 overrides: Sequence[str] = ()) -> tuple[Config, Finding]:
+def load_checked(path: Path | None, default_path: Path, overrides: Sequence[str] = ()) -> tuple[Config, Finding]:
     """The config to check the rest against (the file plus ``--set`` overrides), and the finding about it."""
     if path is None and not overrides:
-        return Config(), ok(AREA, "file", f"no config file ({default_path} does not exist): every key has its "
-                            "default", path=None, changed=[])
+        return Config(), ok(
+            AREA,
+            "file",
+            f"no config file ({default_path} does not exist): every key has its default",
+            path=None,
+            changed=[],
+        )
     try:
         config = load_config(path, overrides)
     except ConfigError as exc:
-        return Config(), problem(AREA, "file", f"{_one_line(exc.message)} (the checks below use the defaults)",
-                                 fix=exc.fix or f"`vcamseg config check {path}` shows the error",
-                                 path=str(path) if path else None)
+        return Config(), problem(
+            AREA,
+            "file",
+            f"{_one_line(exc.message)} (the checks below use the defaults)",
+            fix=exc.fix or f"`vcamseg config check {path}` shows the error",
+            path=str(path) if path else None,
+        )
     changed = changed_keys(config)
     what = f"these keys differ from the defaults: {', '.join(changed)}" if changed else "every key has its default"
     source = f"{path or 'no config file (the defaults)'}{' + --set ' + ' '.join(overrides) if overrides else ''}"

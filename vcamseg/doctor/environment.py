@@ -18,9 +18,18 @@ AREA = "python"
 LOCK_NAME = "requirements.lock"
 # Distribution name -> the module it provides (checked with find_spec, never imported).
 MODULES = {
-    "tensorflow": "tensorflow", "ai-edge-litert": "ai_edge_litert", "tf-bodypix": "tf_bodypix", "numpy": "numpy",
-    "opencv-python": "cv2", "pyvirtualcam": "pyvirtualcam", "pydantic": "pydantic", "pyyaml": "yaml",
-    "ruamel.yaml": "ruamel.yaml", "tqdm": "tqdm", "cysystemd": "cysystemd", "watchfiles": "watchfiles",
+    "tensorflow": "tensorflow",
+    "ai-edge-litert": "ai_edge_litert",
+    "tf-bodypix": "tf_bodypix",
+    "numpy": "numpy",
+    "opencv-python": "cv2",
+    "pyvirtualcam": "pyvirtualcam",
+    "pydantic": "pydantic",
+    "pyyaml": "yaml",
+    "ruamel.yaml": "ruamel.yaml",
+    "tqdm": "tqdm",
+    "cysystemd": "cysystemd",
+    "watchfiles": "watchfiles",
 }
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;#]+)")
 
@@ -45,8 +54,15 @@ def in_range(version: tuple[int, int], spec: str) -> bool:
         if match is None:
             continue
         op, bound = match.group(1), (int(match.group(2)), int(match.group(3)))
-        ok_ = {">=": version >= bound, "<=": version <= bound, "<": version < bound, ">": version > bound,
-               "==": version == bound, "!=": version != bound, "~=": version >= bound}[op]
+        ok_ = {
+            ">=": version >= bound,
+            "<=": version <= bound,
+            "<": version < bound,
+            ">": version > bound,
+            "==": version == bound,
+            "!=": version != bound,
+            "~=": version >= bound,
+        }[op]
         if not ok_:
             return False
     return True
@@ -74,9 +90,14 @@ def python_finding() -> Finding:
     except importlib.metadata.PackageNotFoundError:
         spec = ""
     if spec and not in_range(version, spec):
-        return problem(AREA, "interpreter", f"Python {shown} ({sys.executable}) is outside the supported range "
-                       f"{spec}", fix="make a venv with a supported Python (see the README's Install section)",
-                       python=shown, requires=spec)
+        return problem(
+            AREA,
+            "interpreter",
+            f"Python {shown} ({sys.executable}) is outside the supported range {spec}",
+            fix="make a venv with a supported Python (see the README's Install section)",
+            python=shown,
+            requires=spec,
+        )
     within = f", within the supported range {spec}" if spec else ""
     return ok(AREA, "interpreter", f"Python {shown} ({sys.executable}){within}", python=shown, requires=spec)
 
@@ -84,9 +105,13 @@ def python_finding() -> Finding:
 def packages_finding() -> Finding:
     missing = [dist for dist, module in MODULES.items() if _find(module) is None]
     if missing:
-        return problem(AREA, "packages", f"not installed: {', '.join(missing)}",
-                       fix="pip install -r requirements.lock (from the checkout), or reinstall vcamseg",
-                       missing=missing)
+        return problem(
+            AREA,
+            "packages",
+            f"not installed: {', '.join(missing)}",
+            fix="pip install -r requirements.lock (from the checkout), or reinstall vcamseg",
+            missing=missing,
+        )
     return ok(AREA, "packages", f"every dependency is installed ({len(MODULES)} packages, found without importing)")
 
 
@@ -109,6 +134,11 @@ def lock_finding(lock: Path) -> Finding:
             drift.append(f"{name} {installed or 'missing'} (lock {pinned})")
     if drift:
         shown = ", ".join(drift[:8]) + (f", and {len(drift) - 8} more" if len(drift) > 8 else "")
-        return warning(AREA, "lock", f"{len(drift)} of {len(pins)} packages differ from the tested versions in "
-                       f"{lock}: {shown}", fix=f"pip install -r {lock} (in vcamseg's venv)", drift=drift)
+        return warning(
+            AREA,
+            "lock",
+            f"{len(drift)} of {len(pins)} packages differ from the tested versions in {lock}: {shown}",
+            fix=f"pip install -r {lock} (in vcamseg's venv)",
+            drift=drift,
+        )
     return ok(AREA, "lock", f"every package has the tested version from {lock} ({len(pins)} pins)")

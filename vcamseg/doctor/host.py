@@ -127,15 +127,20 @@ def permission_fix(path: str, st: os.stat_result, host: Host) -> tuple[str, str]
     group = group_name(st.st_gid)
     mode = stat.filemode(st.st_mode)
     if st.st_gid == 0 and not st.st_mode & 0o060:
-        return (f"{path} is {mode} root:{group}: only root may open it (no udev rule gave it to the video group)",
-                f"sudo chgrp video {path} && sudo chmod 660 {path} (udev normally does this: is systemd-udevd running?)"
-                f"; then make sure you are in the video group: sudo usermod -aG video {host.user}")
+        return (
+            f"{path} is {mode} root:{group}: only root may open it (no udev rule gave it to the video group)",
+            f"sudo chgrp video {path} && sudo chmod 660 {path} (udev normally does this: is systemd-udevd running?)"
+            f"; then make sure you are in the video group: sudo usermod -aG video {host.user}",
+        )
     if st.st_mode & 0o060 != 0o060:
-        return (f"{path} is {mode} root:{group}: its group may not read and write it",
-                f"sudo chmod g+rw {path}")
+        return (f"{path} is {mode} root:{group}: its group may not read and write it", f"sudo chmod g+rw {path}")
     if host.user in group_members(st.st_gid):
-        return (f"{path} belongs to group {group} ({mode}); you ({host.user}) were added to {group}, but this login "
-                "session does not have the group yet",
-                "log out and back in (or reboot); `newgrp video` gives it to one shell")
-    return (f"{path} belongs to group {group} ({mode}) and you ({host.user}) are not in that group",
-            f"sudo usermod -aG {group} {host.user}, then log out and back in")
+        return (
+            f"{path} belongs to group {group} ({mode}); you ({host.user}) were added to {group}, but this login "
+            "session does not have the group yet",
+            "log out and back in (or reboot); `newgrp video` gives it to one shell",
+        )
+    return (
+        f"{path} belongs to group {group} ({mode}) and you ({host.user}) are not in that group",
+        f"sudo usermod -aG {group} {host.user}, then log out and back in",
+    )

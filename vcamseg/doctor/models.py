@@ -37,9 +37,14 @@ def check_models(cfg: ModelConfig) -> list[Finding]:
     missing = any(f.details.get("where") == "missing" for f in files)
     if not cache_ok and not missing:
         # Everything is there: only the TFLite conversions and the int8 calibration cannot be kept.
-        cache_finding = warning(AREA, "cache", cache_finding.message + "; the model files are there, but TFLite "
-                                "conversions and the int8 calibration are redone at every start (slower start)",
-                                fix=cache_finding.fix, **cache_finding.details)
+        cache_finding = warning(
+            AREA,
+            "cache",
+            cache_finding.message + "; the model files are there, but TFLite "
+            "conversions and the int8 calibration are redone at every start (slower start)",
+            fix=cache_finding.fix,
+            **cache_finding.details,
+        )
     return [*files, cache_finding]
 
 
@@ -128,13 +133,26 @@ def bodypix_finding(variant: Variant, cfg: ModelConfig, cache_ok: bool) -> Findi
         problems, total, hows = verify_variant(variant, root, record)
         details = {"where": where, "path": str(root / variant.relpath), "bytes": total, "verified_by": sorted(hows)}
         if problems:
-            fix = (f"vcamseg models fetch {variant.key} (it replaces damaged cached files)" if where == "cache" else
-                   f"replace the files with the official ones (`vcamseg models fetch {variant.key}` verifies), or "
-                   f"unset model.dir / VCAMSEG_MODEL_DIR to use the cache")
-            return problem(AREA, "bodypix", f"BodyPix {variant.key} in the {where} is damaged: {'; '.join(problems)}",
-                           fix=fix, **details)
-        return ok(AREA, "bodypix", f"BodyPix {variant.key} in the {where} ({root}), {total / 1e6:.1f} MB, verified "
-                  f"({', '.join(sorted(hows))})", **details)
+            fix = (
+                f"vcamseg models fetch {variant.key} (it replaces damaged cached files)"
+                if where == "cache"
+                else f"replace the files with the official ones (`vcamseg models fetch {variant.key}` verifies), or "
+                f"unset model.dir / VCAMSEG_MODEL_DIR to use the cache"
+            )
+            return problem(
+                AREA,
+                "bodypix",
+                f"BodyPix {variant.key} in the {where} is damaged: {'; '.join(problems)}",
+                fix=fix,
+                **details,
+            )
+        return ok(
+            AREA,
+            "bodypix",
+            f"BodyPix {variant.key} in the {where} ({root}), {total / 1e6:.1f} MB, verified "
+            f"({', '.join(sorted(hows))})",
+            **details,
+        )
     return _missing("bodypix", f"BodyPix {variant.key}", variant.key, cfg, cache_ok)
 
 
@@ -155,14 +173,29 @@ def _missing(check: str, what: str, key: str, cfg: ModelConfig, cache_ok: bool) 
     places = " or ".join(str(root) for _, root in _roots(cfg))
     details = {"where": "missing"}
     if not cfg.download:
-        return problem(AREA, check, f"{what} is not in {places}, and downloads are off (model.download: false)",
-                       fix=f"vcamseg models fetch {key}, or set model.download: true", **details)
+        return problem(
+            AREA,
+            check,
+            f"{what} is not in {places}, and downloads are off (model.download: false)",
+            fix=f"vcamseg models fetch {key}, or set model.download: true",
+            **details,
+        )
     if not cache_ok:
-        return problem(AREA, check, f"{what} is not in {places}, and the cache cannot be written to download it",
-                       fix=f"make {models_cache_dir(cfg)} writable (or set model.cache_dir), then vcamseg models "
-                           f"fetch {key}", **details)
-    return warning(AREA, check, f"{what} is not downloaded yet: the daemon's first start downloads it (the camera "
-                   "shows a 'starting' picture meanwhile)", fix=f"vcamseg models fetch {key}", **details)
+        return problem(
+            AREA,
+            check,
+            f"{what} is not in {places}, and the cache cannot be written to download it",
+            fix=f"make {models_cache_dir(cfg)} writable (or set model.cache_dir), then vcamseg models fetch {key}",
+            **details,
+        )
+    return warning(
+        AREA,
+        check,
+        f"{what} is not downloaded yet: the daemon's first start downloads it (the camera "
+        "shows a 'starting' picture meanwhile)",
+        fix=f"vcamseg models fetch {key}",
+        **details,
+    )
 
 
 def cache_writable(cfg: ModelConfig) -> tuple[bool, Finding]:
@@ -176,20 +209,32 @@ def cache_writable(cfg: ModelConfig) -> tuple[bool, Finding]:
                 probe.write(b"x")
                 probe.flush()
         except OSError as exc:
-            return False, problem(AREA, "cache", f"the cache {cache} is not writable ({exc.strerror})", fix=fix,
-                                  path=str(cache))
+            return False, problem(
+                AREA, "cache", f"the cache {cache} is not writable ({exc.strerror})", fix=fix, path=str(cache)
+            )
         existing = cache
     else:
         existing = next((p for p in cache.parents if p.is_dir()), Path("/"))
         if not os.access(existing, os.W_OK | os.X_OK):
-            return False, problem(AREA, "cache", f"the cache {cache} does not exist and cannot be created "
-                                  f"({existing} is not writable)", fix=fix, path=str(cache))
+            return False, problem(
+                AREA,
+                "cache",
+                f"the cache {cache} does not exist and cannot be created ({existing} is not writable)",
+                fix=fix,
+                path=str(cache),
+            )
     free = None
     with contextlib.suppress(OSError):
         st = os.statvfs(existing)
         free = st.f_bavail * st.f_frsize
     if free is not None and free < LOW_SPACE_BYTES:
-        return True, warning(AREA, "cache", f"the cache {cache} has only {free / 1e6:.0f} MB free",
-                             fix="free some space there, or set model.cache_dir", path=str(cache), free_bytes=free)
+        return True, warning(
+            AREA,
+            "cache",
+            f"the cache {cache} has only {free / 1e6:.0f} MB free",
+            fix="free some space there, or set model.cache_dir",
+            path=str(cache),
+            free_bytes=free,
+        )
     state = "is writable" if existing == cache else f"does not exist yet and can be created (in {existing})"
     return True, ok(AREA, "cache", f"the cache {cache} {state}", path=str(cache), free_bytes=free)

@@ -41,8 +41,14 @@ class Finding:
     details: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {"area": self.area, "check": self.check, "status": self.status.value, "message": self.message,
-                "fix": self.fix, "details": self.details}
+        return {
+            "area": self.area,
+            "check": self.check,
+            "status": self.status.value,
+            "message": self.message,
+            "fix": self.fix,
+            "details": self.details,
+        }
 
 
 def ok(area: str, check: str, message: str, **details: Any) -> Finding:
@@ -106,7 +112,9 @@ class Report:
             lines.append(f"  {finding.status.value:<8} {finding.check}: {finding.message}")
             if finding.fix:
                 lines.append(f"  {'':<8} fix: {finding.fix}")
-        counts = [f"{self.count(s)} {s.value}{'s' if self.count(s) != 1 and s is not Status.OK else ''}"
-                  for s in (Status.PROBLEM, Status.WARNING, Status.OK)]
+        counts = [
+            f"{self.count(s)} {s.value}{'s' if self.count(s) != 1 and s is not Status.OK else ''}"
+            for s in (Status.PROBLEM, Status.WARNING, Status.OK)
+        ]
         lines += ["", ", ".join(counts)]
         return "\n".join(lines)

@@ -75,8 +75,9 @@ class Compositor:
         if seg.shape != frame.shape[:2]:
             # The camera changed resolution while the pipeline still holds the last result: a
             # usable matte for those frames, not an error.
-            log.debug("segmentation %s reused for a %dx%d frame: resizing it", seg.shape, frame.shape[1],
-                      frame.shape[0])
+            log.debug(
+                "segmentation %s reused for a %dx%d frame: resizing it", seg.shape, frame.shape[1], frame.shape[0]
+            )
             seg = seg.resized(frame.shape[:2])
         seg = self.refiner.refine(frame, seg)
         for effect in self.effects:

@@ -77,6 +77,7 @@ class PartsEffect(EffectBase[PartsConfig]):
         buf = self._buffers
         size = ids.shape
         hsv = buf.get("hsv", (*size, 3))
-        cv2.merge([cv2.LUT(people, self._hue_lut), cv2.LUT(ids, self._saturation_lut), cv2.LUT(ids, self._value_lut)],
-                  dst=hsv)
+        cv2.merge(
+            [cv2.LUT(people, self._hue_lut), cv2.LUT(ids, self._saturation_lut), cv2.LUT(ids, self._value_lut)], dst=hsv
+        )
         return cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR_FULL, dst=buf.get("colors", (*size, 3)))

@@ -41,11 +41,11 @@ class PixelateEffect(EffectBase[PixelateConfig]):
         x, y, box_w, box_h = cv2.boundingRect(coverage)
         if box_w == 0 or box_h == 0:
             return frame, seg
-        roi = frame[y * size: min(h, (y + box_h) * size), x * size: min(w, (x + box_w) * size)]
+        roi = frame[y * size : min(h, (y + box_h) * size), x * size : min(w, (x + box_w) * size)]
         roi_size = roi.shape[:2]
         means = _cell_means(roi, size, (box_w, box_h), buf.get("means", (box_h, box_w, 3)))
         mosaic = _cells_to_pixels(means, size, roi_size, buf.get("mosaic", (*roi_size, 3)))
-        weight = _cells_to_pixels(coverage[y:y + box_h, x:x + box_w], size, roi_size, buf.get("weight", roi_size))
+        weight = _cells_to_pixels(coverage[y : y + box_h, x : x + box_w], size, roi_size, buf.get("weight", roi_size))
         if cfg.opacity < 1.0:
             scale_weight(weight, cfg.opacity, out=weight)
         self._blender.blend(mosaic, roi, weight, out=roi)

@@ -32,6 +32,7 @@ def build_effect(config: EffectConfig) -> Effect:
     be used (the compositor adds the entry's position)."""
     effect_class = EFFECT_CLASSES[config.type]
     if not isinstance(config, EFFECT_CONFIGS[config.type]):
-        raise TypeError(f"{effect_class.__name__} takes a {EFFECT_CONFIGS[config.type].__name__}, "
-                        f"got a {type(config).__name__}")
+        raise TypeError(
+            f"{effect_class.__name__} takes a {EFFECT_CONFIGS[config.type].__name__}, got a {type(config).__name__}"
+        )
     return effect_class(config)

@@ -62,9 +62,11 @@ def _read_image(path: Path) -> np.ndarray:
     try:
         return read_image(path)
     except InputError:
-        raise ConfigError(f"image: background image {str(path)!r} cannot be read as an image: use a JPEG, PNG, BMP "
-                          "or WebP file that OpenCV can open (and check its permissions)",
-                          fix="point image: at a picture file") from None
+        raise ConfigError(
+            f"image: background image {str(path)!r} cannot be read as an image: use a JPEG, PNG, BMP "
+            "or WebP file that OpenCV can open (and check its permissions)",
+            fix="point image: at a picture file",
+        ) from None
 
 
 def _open_video(config: ReplaceConfig) -> LoopingVideo:
@@ -72,6 +74,8 @@ def _open_video(config: ReplaceConfig) -> LoopingVideo:
     try:
         return LoopingVideo(config.video, config.fit)
     except OSError:
-        raise ConfigError(f"video: background video {str(config.video)!r} cannot be decoded: use a video "
-                          "OpenCV/FFmpeg can play (mp4, webm, mkv, avi, gif) and check its permissions",
-                          fix="point video: at a playable video file") from None
+        raise ConfigError(
+            f"video: background video {str(config.video)!r} cannot be decoded: use a video "
+            "OpenCV/FFmpeg can play (mp4, webm, mkv, avi, gif) and check its permissions",
+            fix="point video: at a playable video file",
+        ) from None

@@ -88,7 +88,7 @@ class LoopingVideo:
     def _run(self) -> None:
         frame_period = 1.0 / self.fps
         next_index = 1  # frame 0 was published by latest()
-        in_loop = 1     # position within the file of the next frame to read
+        in_loop = 1  # position within the file of the next frame to read
         try:
             while not self._stop.is_set():
                 due = self._start + next_index * frame_period

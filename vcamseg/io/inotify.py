@@ -78,7 +78,7 @@ def parse_events(data: bytes) -> list[InotifyEvent]:
     while offset + _EVENT_HEADER.size <= len(data):
         wd, mask, _cookie, length = _EVENT_HEADER.unpack_from(data, offset)
         offset += _EVENT_HEADER.size
-        name = data[offset:offset + length].split(b"\0", 1)[0].decode(errors="replace")
+        name = data[offset : offset + length].split(b"\0", 1)[0].decode(errors="replace")
         offset += length
         events.append(InotifyEvent(wd, mask, name))
     return events

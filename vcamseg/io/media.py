@@ -47,12 +47,16 @@ def read_image(path: Path) -> np.ndarray:
     except FileNotFoundError:
         raise InputError(f"image {path} does not exist", fix="check the path") from None
     except OSError as exc:  # a folder, no permission, an I/O error
-        raise InputError(f"image {path} cannot be read ({exc.strerror or exc})",
-                         fix="check that it is a file you may read") from None
+        raise InputError(
+            f"image {path} cannot be read ({exc.strerror or exc})", fix="check that it is a file you may read"
+        ) from None
     image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
     if image is None:
-        raise InputError(f"image {path} cannot be read: the file is not a readable image "
-                         "(empty, cut off, or a format OpenCV does not decode)", fix=IMAGE_FIX)
+        raise InputError(
+            f"image {path} cannot be read: the file is not a readable image "
+            "(empty, cut off, or a format OpenCV does not decode)",
+            fix=IMAGE_FIX,
+        )
     return image
 
 

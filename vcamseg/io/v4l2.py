@@ -70,8 +70,10 @@ class _FrmSizeDiscrete(ctypes.Structure):
 
 
 class _FrmSizeStepwise(ctypes.Structure):
-    _fields_ = [(name, ctypes.c_uint32) for name in
-                ("min_width", "max_width", "step_width", "min_height", "max_height", "step_height")]
+    _fields_ = [
+        (name, ctypes.c_uint32)
+        for name in ("min_width", "max_width", "step_width", "min_height", "max_height", "step_height")
+    ]
 
 
 class _FrmSizeUnion(ctypes.Union):
@@ -256,9 +258,14 @@ def device_info(path: str) -> DeviceInfo:
     finally:
         os.close(fd)
     caps = cap.device_caps if cap.capabilities & CAP_DEVICE_CAPS else cap.capabilities
-    return DeviceInfo(path, cap.driver.decode(errors="replace"), cap.card.decode(errors="replace"),
-                      cap.bus_info.decode(errors="replace"), bool(caps & CAP_VIDEO_CAPTURE),
-                      bool(caps & CAP_VIDEO_OUTPUT))
+    return DeviceInfo(
+        path,
+        cap.driver.decode(errors="replace"),
+        cap.card.decode(errors="replace"),
+        cap.bus_info.decode(errors="replace"),
+        bool(caps & CAP_VIDEO_CAPTURE),
+        bool(caps & CAP_VIDEO_OUTPUT),
+    )
 
 
 @dataclass(frozen=True)
@@ -291,12 +298,26 @@ def camera_modes(path: str) -> list[CameraMode]:
             while _enumerate(fd, VIDIOC_ENUM_FRAMESIZES, size):
                 if size.type != FRMSIZE_TYPE_DISCRETE:
                     sw = size.stepwise
-                    modes.append(CameraMode(fourcc_text(fmt.pixelformat), fmt.description.decode(errors="replace"),
-                                            sw.max_width, sw.max_height, ()))
+                    modes.append(
+                        CameraMode(
+                            fourcc_text(fmt.pixelformat),
+                            fmt.description.decode(errors="replace"),
+                            sw.max_width,
+                            sw.max_height,
+                            (),
+                        )
+                    )
                     break
                 w, h = size.discrete.width, size.discrete.height
-                modes.append(CameraMode(fourcc_text(fmt.pixelformat), fmt.description.decode(errors="replace"),
-                                        w, h, tuple(_frame_rates(fd, fmt.pixelformat, w, h))))
+                modes.append(
+                    CameraMode(
+                        fourcc_text(fmt.pixelformat),
+                        fmt.description.decode(errors="replace"),
+                        w,
+                        h,
+                        tuple(_frame_rates(fd, fmt.pixelformat, w, h)),
+                    )
+                )
                 size.index += 1
             fmt.index += 1
     finally:

@@ -44,10 +44,18 @@ _ARCH_FOLDERS: dict[str, str] = {"MobileNetV1": "mobilenet", "ResNet50": "resnet
 # counts in shared/models/MANIFEST.md section 4. Used only to tell a user which files to fetch by
 # hand when even the model.json cannot be downloaded; the manifest is authoritative otherwise.
 SHARD_COUNTS: dict[tuple[str, int, float], int] = {
-    ("MobileNetV1", 4, 0.5): 1, ("MobileNetV1", 4, 0.75): 2, ("MobileNetV1", 4, 1.0): 4,
-    ("MobileNetV1", 2, 0.5): 1, ("MobileNetV1", 2, 0.75): 1, ("MobileNetV1", 2, 1.0): 2,
-    ("MobileNetV1", 1, 0.5): 1, ("MobileNetV1", 1, 0.75): 1, ("MobileNetV1", 1, 1.0): 1,
-    ("ResNet50", 4, 1.0): 23, ("ResNet50", 2, 1.0): 12, ("ResNet50", 1, 1.0): 6,
+    ("MobileNetV1", 4, 0.5): 1,
+    ("MobileNetV1", 4, 0.75): 2,
+    ("MobileNetV1", 4, 1.0): 4,
+    ("MobileNetV1", 2, 0.5): 1,
+    ("MobileNetV1", 2, 0.75): 1,
+    ("MobileNetV1", 2, 1.0): 2,
+    ("MobileNetV1", 1, 0.5): 1,
+    ("MobileNetV1", 1, 0.75): 1,
+    ("MobileNetV1", 1, 1.0): 1,
+    ("ResNet50", 4, 1.0): 23,
+    ("ResNet50", 2, 1.0): 12,
+    ("ResNet50", 1, 1.0): 6,
 }
 
 # {relpath: (size in bytes, sha256)} of official files whose content we know.
@@ -59,54 +67,100 @@ SHARD_COUNTS: dict[tuple[str, int, float], int] = {
 # Files missing here are verified by size (from the manifest) and by the sha256 recorded at first
 # download (trust on first use).
 PINNED: dict[str, tuple[int, str]] = {
-    "bodypix/mobilenet/float/050/group1-shard1of1.bin":
-        (2419840, "6066a2082f41602a10f59450754b38000616eadf8c800b07cf25aa895831698d"),
-    "bodypix/mobilenet/float/050/model-stride16.json":
-        (48459, "753ca143964f579f0f6f4d882b97ca60cbb2b9155ae6077c0a4317e5daf950bd"),
-    "bodypix/mobilenet/float/050/model-stride8.json":
-        (48459, "897721605f9db01309e8d117a25b81f1f386dd29420347de10b1de8b44098a30"),
-    "bodypix/mobilenet/quant1/050/group1-shard1of1.bin":
-        (604960, "839ea607edcb271ae135e7ce605a7f4a9941c1521e3831f230da473e00b4574c"),
-    "bodypix/mobilenet/quant1/050/model-stride16.json":
-        (54655, "7cd88f54637fcb36760273ec716fd88078354b09e649bd6e1188f0428cb9c146"),
-    "bodypix/mobilenet/quant1/050/model-stride8.json":
-        (54655, "026e3c85c7b5ec7b0fb7f4cd4ebf3b5f131c7f1af442dfd5f373e48087f76331"),
-    "bodypix/mobilenet/quant1/075/group1-shard1of1.bin":
-        (1299392, "01fd14c9f46978c0e7dca221ec7b282ebf28a11aad1822dd512885b0b6bcecc1"),
-    "bodypix/mobilenet/quant1/075/model-stride16.json":
-        (54654, "209e8c6234e2d5cefaed39329b97b74f88b7232d0c793914dbc719ab737ea7ce"),
-    "bodypix/mobilenet/quant1/075/model-stride8.json":
-        (54654, "6158d803da429abd301c62d07a033cab2ef235c6ca82c4a58cc6348625234eba"),
-    "bodypix/mobilenet/quant1/100/group1-shard1of1.bin":
-        (3423584, "b4aa6b88f8b67f57c8ceecc058d3bd8f7330590120dc96f55a608c40b6304f38"),
-    "bodypix/mobilenet/quant1/100/model-stride16.json":
-        (54701, "562286643df13a09d4a3900885146c1783b7e614ed7c66932d5a5c63110168a9"),
-    "bodypix/mobilenet/quant1/100/model-stride8.json":
-        (54701, "f5b4506ed68d230e713afc88edaeb55440ecc4ff70e8ff74fd714bf828ea0547"),
-    "bodypix/mobilenet/quant2/050/group1-shard1of1.bin":
-        (1209920, "76c2be65c09e953a1c6334cd122c3219c60dae9d66d62d575e2599a5b317ebe9"),
-    "bodypix/mobilenet/quant2/050/model-stride16.json":
-        (54887, "aaeddfa9de73c4882598c1779286ed6ce44be80b4d582607808da2d7463b0136"),
-    "bodypix/mobilenet/quant2/050/model-stride8.json":
-        (54887, "22bc16e86455e13c3292fc846b3a2ea97213c3c4f66a601815a3b7861867904f"),
-    "bodypix/mobilenet/quant2/075/group1-shard1of1.bin":
-        (2598784, "e215c9546b9db0e1e06c23c759ed48ccaf2aad68c656d0130b5757bc0479ac77"),
-    "bodypix/mobilenet/quant2/075/model-stride16.json":
-        (54892, "f7e26cc294524a502dcd873662d152b7c630e1bcb448f69c26ad021f62619da4"),
-    "bodypix/mobilenet/quant2/075/model-stride8.json":
-        (54892, "8f6a52989ce92d9419863c1738616865980f762bc12ca237b46b5183b7cad9c8"),
+    "bodypix/mobilenet/float/050/group1-shard1of1.bin": (
+        2419840,
+        "6066a2082f41602a10f59450754b38000616eadf8c800b07cf25aa895831698d",
+    ),
+    "bodypix/mobilenet/float/050/model-stride16.json": (
+        48459,
+        "753ca143964f579f0f6f4d882b97ca60cbb2b9155ae6077c0a4317e5daf950bd",
+    ),
+    "bodypix/mobilenet/float/050/model-stride8.json": (
+        48459,
+        "897721605f9db01309e8d117a25b81f1f386dd29420347de10b1de8b44098a30",
+    ),
+    "bodypix/mobilenet/quant1/050/group1-shard1of1.bin": (
+        604960,
+        "839ea607edcb271ae135e7ce605a7f4a9941c1521e3831f230da473e00b4574c",
+    ),
+    "bodypix/mobilenet/quant1/050/model-stride16.json": (
+        54655,
+        "7cd88f54637fcb36760273ec716fd88078354b09e649bd6e1188f0428cb9c146",
+    ),
+    "bodypix/mobilenet/quant1/050/model-stride8.json": (
+        54655,
+        "026e3c85c7b5ec7b0fb7f4cd4ebf3b5f131c7f1af442dfd5f373e48087f76331",
+    ),
+    "bodypix/mobilenet/quant1/075/group1-shard1of1.bin": (
+        1299392,
+        "01fd14c9f46978c0e7dca221ec7b282ebf28a11aad1822dd512885b0b6bcecc1",
+    ),
+    "bodypix/mobilenet/quant1/075/model-stride16.json": (
+        54654,
+        "209e8c6234e2d5cefaed39329b97b74f88b7232d0c793914dbc719ab737ea7ce",
+    ),
+    "bodypix/mobilenet/quant1/075/model-stride8.json": (
+        54654,
+        "6158d803da429abd301c62d07a033cab2ef235c6ca82c4a58cc6348625234eba",
+    ),
+    "bodypix/mobilenet/quant1/100/group1-shard1of1.bin": (
+        3423584,
+        "b4aa6b88f8b67f57c8ceecc058d3bd8f7330590120dc96f55a608c40b6304f38",
+    ),
+    "bodypix/mobilenet/quant1/100/model-stride16.json": (
+        54701,
+        "562286643df13a09d4a3900885146c1783b7e614ed7c66932d5a5c63110168a9",
+    ),
+    "bodypix/mobilenet/quant1/100/model-stride8.json": (
+        54701,
+        "f5b4506ed68d230e713afc88edaeb55440ecc4ff70e8ff74fd714bf828ea0547",
+    ),
+    "bodypix/mobilenet/quant2/050/group1-shard1of1.bin": (
+        1209920,
+        "76c2be65c09e953a1c6334cd122c3219c60dae9d66d62d575e2599a5b317ebe9",
+    ),
+    "bodypix/mobilenet/quant2/050/model-stride16.json": (
+        54887,
+        "aaeddfa9de73c4882598c1779286ed6ce44be80b4d582607808da2d7463b0136",
+    ),
+    "bodypix/mobilenet/quant2/050/model-stride8.json": (
+        54887,
+        "22bc16e86455e13c3292fc846b3a2ea97213c3c4f66a601815a3b7861867904f",
+    ),
+    "bodypix/mobilenet/quant2/075/group1-shard1of1.bin": (
+        2598784,
+        "e215c9546b9db0e1e06c23c759ed48ccaf2aad68c656d0130b5757bc0479ac77",
+    ),
+    "bodypix/mobilenet/quant2/075/model-stride16.json": (
+        54892,
+        "f7e26cc294524a502dcd873662d152b7c630e1bcb448f69c26ad021f62619da4",
+    ),
+    "bodypix/mobilenet/quant2/075/model-stride8.json": (
+        54892,
+        "8f6a52989ce92d9419863c1738616865980f762bc12ca237b46b5183b7cad9c8",
+    ),
     # MediaPipe selfie segmentation (Apache-2.0), npm @mediapipe/selfie_segmentation@0.1.1675465747
     # (shared/models/MANIFEST.md section 3); see vcamseg.models.selfie.
-    "mediapipe/selfie_segmentation.tflite":
-        (249024, "8d13b7fae74af625c641226813616a2117bd6bca19eb3b75574621fc08557f27"),
-    "mediapipe/selfie_segmentation_landscape.tflite":
-        (249792, "4aafe6223bb8dac6fac8ca8ed56852870a33051ef3f6238822d282a109962894"),
-    "bodypix/resnet50/float/model-stride16.json":
-        (101576, "2245c6b07c967573651e515b4c41f32c7059a41df9cec4144666b4f1c9e5ce26"),
-    "bodypix/resnet50/quant1/model-stride16.json":
-        (112078, "fa3b4e3c1a0766599357acb5efbcaadaad11fcf263ff1fd1fe243988a46b5e9b"),
-    "bodypix/resnet50/quant2/model-stride16.json":
-        (112648, "6e0bc797dbf0b5eb98417ea13c8b466e8f3025b42c2bffe1e114a99ffd61a770"),
+    "mediapipe/selfie_segmentation.tflite": (
+        249024,
+        "8d13b7fae74af625c641226813616a2117bd6bca19eb3b75574621fc08557f27",
+    ),
+    "mediapipe/selfie_segmentation_landscape.tflite": (
+        249792,
+        "4aafe6223bb8dac6fac8ca8ed56852870a33051ef3f6238822d282a109962894",
+    ),
+    "bodypix/resnet50/float/model-stride16.json": (
+        101576,
+        "2245c6b07c967573651e515b4c41f32c7059a41df9cec4144666b4f1c9e5ce26",
+    ),
+    "bodypix/resnet50/quant1/model-stride16.json": (
+        112078,
+        "fa3b4e3c1a0766599357acb5efbcaadaad11fcf263ff1fd1fe243988a46b5e9b",
+    ),
+    "bodypix/resnet50/quant2/model-stride16.json": (
+        112648,
+        "6e0bc797dbf0b5eb98417ea13c8b466e8f3025b42c2bffe1e114a99ffd61a770",
+    ),
 }
 
 
@@ -132,7 +186,8 @@ class Variant:
         if self.output_stride not in STRIDES[self.architecture]:
             allowed = " or ".join(str(s) for s in STRIDES[self.architecture])
             raise ValueError(
-                f"output_stride {self.output_stride} is not available for {self.architecture}: choose {allowed}")
+                f"output_stride {self.output_stride} is not available for {self.architecture}: choose {allowed}"
+            )
         canonical = _canonical_multiplier(self.architecture, self.multiplier)
         if canonical is None:
             allowed = ", ".join(f"{m:.2f}" for m in MULTIPLIERS[self.architecture])
@@ -190,10 +245,14 @@ class Variant:
 
     def apply_to(self, cfg: ModelConfig) -> ModelConfig:
         """``cfg`` with this variant selected (folders, backend, download flag kept)."""
-        return cfg.model_copy(update={
-            "architecture": self.architecture, "output_stride": self.output_stride,
-            "multiplier": self.multiplier, "quant_bytes": self.quant_bytes,
-        })
+        return cfg.model_copy(
+            update={
+                "architecture": self.architecture,
+                "output_stride": self.output_stride,
+                "multiplier": self.multiplier,
+                "quant_bytes": self.quant_bytes,
+            }
+        )
 
     def __str__(self) -> str:
         return self.key

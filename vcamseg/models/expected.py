@@ -55,8 +55,12 @@ class ChecksumRecord:
         except FileNotFoundError:
             pass
         except (OSError, ValueError) as exc:
-            log.warning("ignoring unreadable checksum record %s (%s): cached files without a pinned "
-                        "checksum will be re-trusted as they are", self.path, exc)
+            log.warning(
+                "ignoring unreadable checksum record %s (%s): cached files without a pinned "
+                "checksum will be re-trusted as they are",
+                self.path,
+                exc,
+            )
 
     def get(self, relpath: str) -> tuple[int, str] | None:
         """(size, sha256) recorded for ``relpath``, or None."""
@@ -83,8 +87,9 @@ def expected_file(relpath: str, *, size: int | None = None, record: ChecksumReco
         pinned_size, sha = PINNED[relpath]
         return Expected(relpath, pinned_size, sha, "pinned")
     if record is not None and (entry := record.get(relpath)) is not None:
-        return Expected(relpath, entry[0] if size is None else size, entry[1],
-                        f"recorded at first download in {record.path}")
+        return Expected(
+            relpath, entry[0] if size is None else size, entry[1], f"recorded at first download in {record.path}"
+        )
     return Expected(relpath, size, None)
 
 
@@ -105,11 +110,14 @@ def expected_shards(variant: Variant, model: TfjsGraphModel, record: ChecksumRec
             raise ModelError(
                 f"{model.path}: its manifest lists {count} shard(s) for {total} weight bytes, which is not "
                 f"how tfjs splits weights ({SHARD_BYTES}-byte shards): the file is damaged or not an official model",
-                fix=f"replace it with the official {variant.url}")
+                fix=f"replace it with the official {variant.url}",
+            )
         for index, name in enumerate(group.paths):
             if not _PLAIN_FILE_NAME.fullmatch(name):
-                raise ModelError(f"{model.path}: weight file {name!r} is not a plain file name next to the model.json",
-                                 fix=f"replace it with the official {variant.url}")
+                raise ModelError(
+                    f"{model.path}: weight file {name!r} is not a plain file name next to the model.json",
+                    fix=f"replace it with the official {variant.url}",
+                )
             relpath = f"{variant.folder}/{name}"
             size = SHARD_BYTES if index < count - 1 else last
             out.setdefault(relpath, expected_file(relpath, size=size, record=record))
@@ -134,8 +142,7 @@ def file_problem(path: Path, expected: Expected) -> str | None:
         except OSError as exc:
             return f"cannot be read ({exc.strerror})"
         if actual != expected.sha256:
-            return (f"is corrupted: its sha256 is {actual} but should be {expected.sha256} "
-                    f"({expected.sha_source})")
+            return f"is corrupted: its sha256 is {actual} but should be {expected.sha256} ({expected.sha_source})"
     return None
 
 

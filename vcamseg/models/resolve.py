@@ -13,8 +13,9 @@ from vcamseg.models.selfie import fetch_selfie
 from vcamseg.models.store import resolve_model
 
 
-def resolve_model_files(cfg: ModelConfig, *, progress: bool | None = None, base_url: str | None = None,
-                        bodypix_json: Path | None = None) -> ModelFiles:
+def resolve_model_files(
+    cfg: ModelConfig, *, progress: bool | None = None, base_url: str | None = None, bodypix_json: Path | None = None
+) -> ModelFiles:
     """The BodyPix variant's files and the selfie file(s) ``cfg.selfie`` may run. Raises ModelError
     (DownloadError) naming what is missing or damaged and how to fix it. ``bodypix_json``: that
     BodyPix file instead of the variant the config names (tests and benchmarks of one file)."""

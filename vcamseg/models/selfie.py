@@ -24,11 +24,18 @@ def official_url(kind: SelfieKind) -> str:
     return NPM_BASE_URL + Path(SELFIE_RELPATHS[kind]).name
 
 
-def fetch_selfie(kind: SelfieKind, cfg: ModelConfig, *, download: bool | None = None, progress: bool | None = None,
-                 base_url: str | None = None) -> FetchedFile:
+def fetch_selfie(
+    kind: SelfieKind,
+    cfg: ModelConfig,
+    *,
+    download: bool | None = None,
+    progress: bool | None = None,
+    base_url: str | None = None,
+) -> FetchedFile:
     """The verified selfie model file: local model folder, else cache, else downloaded."""
-    return resolve_file(SELFIE_RELPATHS[kind], official_url(kind), cfg, download=download, progress=progress,
-                        base_url=base_url)
+    return resolve_file(
+        SELFIE_RELPATHS[kind], official_url(kind), cfg, download=download, progress=progress, base_url=base_url
+    )
 
 
 def selfie_status(kind: SelfieKind, cfg: ModelConfig) -> tuple[str, Path | None]:

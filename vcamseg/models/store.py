@@ -94,8 +94,9 @@ def resolve_model(cfg: ModelConfig, *, progress: bool | None = None, base_url: s
     return fetched[0].path
 
 
-def fetch_variant(variant: Variant, cfg: ModelConfig, *, progress: bool | None = None,
-                  base_url: str | None = None) -> list[FetchedFile]:
+def fetch_variant(
+    variant: Variant, cfg: ModelConfig, *, progress: bool | None = None, base_url: str | None = None
+) -> list[FetchedFile]:
     """Make sure ``variant`` is in the cache (downloading what is missing, whatever ``cfg.download``
     says): the model.json first, then its shards."""
     fetched = _ensure_cached(variant, cfg, download=True, progress=progress, base_url=base_url)
@@ -104,46 +105,67 @@ def fetch_variant(variant: Variant, cfg: ModelConfig, *, progress: bool | None =
     return fetched
 
 
-def resolve_file(relpath: str, official_url: str, cfg: ModelConfig, *, download: bool | None = None,
-                 progress: bool | None = None, base_url: str | None = None) -> FetchedFile:
+def resolve_file(
+    relpath: str,
+    official_url: str,
+    cfg: ModelConfig,
+    *,
+    download: bool | None = None,
+    progress: bool | None = None,
+    base_url: str | None = None,
+) -> FetchedFile:
     """One single-file model with a pinned size and sha256 (the MediaPipe selfie models): the local
     model folder, else the cache, else a download from ``official_url``, or from
     ``<mirror>/<relpath>`` when a mirror is set (``base_url`` / $VCAMSEG_MODEL_BASE_URL)."""
     expected = expected_file(relpath)
-    where_by_hand = (f"download {official_url} and put it at <model folder>/{relpath} with model.dir (or "
-                     f"VCAMSEG_MODEL_DIR) set to that folder, or at {models_cache_dir(cfg)}/{relpath}")
+    where_by_hand = (
+        f"download {official_url} and put it at <model folder>/{relpath} with model.dir (or "
+        f"VCAMSEG_MODEL_DIR) set to that folder, or at {models_cache_dir(cfg)}/{relpath}"
+    )
     local_dir = cfg.effective_dir
     if local_dir is not None and (local_dir / relpath).exists():
         path = local_dir / relpath
         if (problem := file_problem(path, expected)) is not None:
-            raise ModelError(f"model file {path} {problem}",
-                             fix=f"replace it with the official file {official_url}, or remove it (or unset "
-                                 f"model.dir / VCAMSEG_MODEL_DIR) so that vcamseg downloads it into its cache")
+            raise ModelError(
+                f"model file {path} {problem}",
+                fix=f"replace it with the official file {official_url}, or remove it (or unset "
+                f"model.dir / VCAMSEG_MODEL_DIR) so that vcamseg downloads it into its cache",
+            )
         return FetchedFile(path, path.stat().st_size, downloaded=False)
     allowed = cfg.download if download is None else download
     mirror = base_url or os.environ.get(BASE_URL_ENV)
     base = effective_base_url(mirror) if mirror else OFFICIAL_BASE_URL
     root = models_cache_dir(cfg)
     with cache_lock(root):
-        cache = _CachePass(root, ChecksumRecord(root), download=allowed, base_url=base,
-                           show_progress=_show_progress(progress))
-        fetched = cache.file(expected, manual_fix=lambda: f"check the network (or {BASE_URL_ENV}); or {where_by_hand}",
-                             url=None if mirror else official_url)
+        cache = _CachePass(
+            root, ChecksumRecord(root), download=allowed, base_url=base, show_progress=_show_progress(progress)
+        )
+        fetched = cache.file(
+            expected,
+            manual_fix=lambda: f"check the network (or {BASE_URL_ENV}); or {where_by_hand}",
+            url=None if mirror else official_url,
+        )
     if fetched is None:
-        raise ModelError(f"{relpath} is not in the local model folder or the cache {root}, and downloads are off "
-                         f"(model.download: false)", fix=f"set model.download: true, or {where_by_hand}")
+        raise ModelError(
+            f"{relpath} is not in the local model folder or the cache {root}, and downloads are off "
+            f"(model.download: false)",
+            fix=f"set model.download: true, or {where_by_hand}",
+        )
     return fetched
 
 
 def verify_local(variant: Variant, local_dir: Path) -> Path:
     """Check a user's model folder copy of ``variant`` (read-only); ModelError listing what is wrong."""
     model_json = local_dir / variant.relpath
-    fix_tail = (f"or remove {model_json} (or unset model.dir / VCAMSEG_MODEL_DIR) so that vcamseg "
-                f"downloads the model into its cache; vcamseg does not modify {local_dir}")
+    fix_tail = (
+        f"or remove {model_json} (or unset model.dir / VCAMSEG_MODEL_DIR) so that vcamseg "
+        f"downloads the model into its cache; vcamseg does not modify {local_dir}"
+    )
     problem = file_problem(model_json, expected_json(variant, record=None))
     if problem is not None:
-        raise ModelError(f"model file {model_json} {problem}",
-                         fix=f"replace it with the official file {variant.url}, {fix_tail}")
+        raise ModelError(
+            f"model file {model_json} {problem}", fix=f"replace it with the official file {variant.url}, {fix_tail}"
+        )
     try:
         model = read_model_json(model_json)
     except ModelError as exc:
@@ -156,8 +178,10 @@ def verify_local(variant: Variant, local_dir: Path) -> Path:
     if problems:
         what = "; ".join(f"{path} {problem}" for path, problem, _ in problems)
         urls = ", ".join(url for _, _, url in problems)
-        raise ModelError(f"model {variant.key} in the local model folder is incomplete: {what}",
-                         fix=f"replace the file(s) with the official {urls}, {fix_tail}")
+        raise ModelError(
+            f"model {variant.key} in the local model folder is incomplete: {what}",
+            fix=f"replace the file(s) with the official {urls}, {fix_tail}",
+        )
     return model_json
 
 
@@ -176,9 +200,11 @@ def effective_base_url(base_url: str | None = None) -> str:
     """The download base: the argument, else $VCAMSEG_MODEL_BASE_URL, else Google's storage; checked."""
     url = base_url or os.environ.get(BASE_URL_ENV) or OFFICIAL_BASE_URL
     if (problem := url_problem(url)) is not None:
-        raise DownloadError(f"model base URL {url!r} is not allowed: {problem}",
-                            fix=f"use an https:// URL (or http:// on 127.0.0.1/localhost) in {BASE_URL_ENV} "
-                                f"or --base-url, or unset it to use {OFFICIAL_BASE_URL}")
+        raise DownloadError(
+            f"model base URL {url!r} is not allowed: {problem}",
+            fix=f"use an https:// URL (or http:// on 127.0.0.1/localhost) in {BASE_URL_ENV} "
+            f"or --base-url, or unset it to use {OFFICIAL_BASE_URL}",
+        )
     return url if url.endswith("/") else url + "/"
 
 
@@ -190,8 +216,9 @@ def _show_progress(progress: bool | None) -> bool:
     return sys.stderr.isatty() if progress is None else progress
 
 
-def _ensure_cached(variant: Variant, cfg: ModelConfig, *, download: bool, progress: bool | None,
-                   base_url: str | None) -> list[FetchedFile] | None:
+def _ensure_cached(
+    variant: Variant, cfg: ModelConfig, *, download: bool, progress: bool | None, base_url: str | None
+) -> list[FetchedFile] | None:
     """The cached files of ``variant`` (model.json first), verified; damaged ones deleted and, when
     ``download``, fetched again. None when something is missing and downloads are off."""
     base = effective_base_url(base_url) if download else OFFICIAL_BASE_URL
@@ -199,8 +226,11 @@ def _ensure_cached(variant: Variant, cfg: ModelConfig, *, download: bool, progre
     with cache_lock(root):
         record = ChecksumRecord(root)
         cache = _CachePass(root, record, download=download, base_url=base, show_progress=_show_progress(progress))
-        json_file = cache.file(expected_json(variant, record), check_content=model_json_problem,
-                               manual_fix=lambda: manual_install_fix(variant, cfg, None))
+        json_file = cache.file(
+            expected_json(variant, record),
+            check_content=model_json_problem,
+            manual_fix=lambda: manual_install_fix(variant, cfg, None),
+        )
         if json_file is None:
             return None
         fetched = [json_file]
@@ -224,8 +254,14 @@ class _CachePass:
     base_url: str
     show_progress: bool
 
-    def file(self, expected: Expected, *, manual_fix: Callable[[], str],
-             check_content: Callable[[Path], str | None] | None = None, url: str | None = None) -> FetchedFile | None:
+    def file(
+        self,
+        expected: Expected,
+        *,
+        manual_fix: Callable[[], str],
+        check_content: Callable[[Path], str | None] | None = None,
+        url: str | None = None,
+    ) -> FetchedFile | None:
         """One cached file, verified (``check_content``: what else is wrong with it, e.g. a model.json
         that does not parse); downloaded from ``url`` (default: the base URL + its relpath) when
         missing or damaged. None when it is missing and downloads are off."""
@@ -248,17 +284,32 @@ class _CachePass:
         if not self.download:
             return None
         url = url or file_url(self.base_url, expected.relpath)
-        got = download(DownloadRequest(url, path, expected, manual_fix=manual_fix(), retry_delays_s=RETRY_DELAYS_S,
-                                       show_progress=self.show_progress, check_content=check_content))
+        got = download(
+            DownloadRequest(
+                url,
+                path,
+                expected,
+                manual_fix=manual_fix(),
+                retry_delays_s=RETRY_DELAYS_S,
+                show_progress=self.show_progress,
+                check_content=check_content,
+            )
+        )
         if expected.sha256 is None:
             self._trust_on_first_use(expected.relpath, path, got, url=url)
         log.info("downloaded %s (%d bytes)", path, got.size)
         return FetchedFile(path, got.size, downloaded=True)
 
-    def _trust_on_first_use(self, relpath: str, path: Path, got: Downloaded | None = None, *,
-                            url: str | None = None) -> None:
+    def _trust_on_first_use(
+        self, relpath: str, path: Path, got: Downloaded | None = None, *, url: str | None = None
+    ) -> None:
         size, sha = (got.size, got.sha256) if got is not None else (path.stat().st_size, sha256_of(path))
         source = f"downloaded from {url}" if url else f"found in the cache at {path}"
-        log.warning("%s has no pinned checksum; recording sha256 %s (%s) in %s and trusting it from now on",
-                    relpath, sha, source, self.record.path)
+        log.warning(
+            "%s has no pinned checksum; recording sha256 %s (%s) in %s and trusting it from now on",
+            relpath,
+            sha,
+            source,
+            self.record.path,
+        )
         self.record.put(relpath, size, sha)

@@ -39,13 +39,45 @@ _NHWC_ATTRS = ("dilations", "strides", "ksize")
 # the world (ReadFile, WriteFile, Save, ...): a model folder from anywhere must not run those. The
 # official BodyPix graphs use the first line; the rest are pure tensor ops that converted tfjs
 # graphs commonly hold.
-ALLOWED_OPS = frozenset({
-    "Const", "Placeholder", "Conv2D", "DepthwiseConv2dNative", "BiasAdd", "Relu", "Relu6", "Add", "Minimum",
-    "Maximum", "Pad", "MaxPool",
-    "Identity", "AddV2", "Sub", "Mul", "RealDiv", "Sigmoid", "Tanh", "Softmax", "AvgPool", "Reshape", "Squeeze",
-    "ExpandDims", "ConcatV2", "Transpose", "ResizeBilinear", "Cast", "FusedBatchNorm", "FusedBatchNormV3",
-    "_FusedConv2D", "FusedDepthwiseConv2dNative", "StridedSlice", "Shape", "Pack",
-})
+ALLOWED_OPS = frozenset(
+    {
+        "Const",
+        "Placeholder",
+        "Conv2D",
+        "DepthwiseConv2dNative",
+        "BiasAdd",
+        "Relu",
+        "Relu6",
+        "Add",
+        "Minimum",
+        "Maximum",
+        "Pad",
+        "MaxPool",
+        "Identity",
+        "AddV2",
+        "Sub",
+        "Mul",
+        "RealDiv",
+        "Sigmoid",
+        "Tanh",
+        "Softmax",
+        "AvgPool",
+        "Reshape",
+        "Squeeze",
+        "ExpandDims",
+        "ConcatV2",
+        "Transpose",
+        "ResizeBilinear",
+        "Cast",
+        "FusedBatchNorm",
+        "FusedBatchNormV3",
+        "_FusedConv2D",
+        "FusedDepthwiseConv2dNative",
+        "StridedSlice",
+        "Shape",
+        "Pack",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -131,12 +163,16 @@ def read_model_json(path: str | Path) -> TfjsGraphModel:
 def _check_ops(path: Path, topology: Any) -> None:
     nodes = topology.get("node", []) if isinstance(topology, dict) else None
     if not isinstance(nodes, list) or not all(isinstance(n, dict) and isinstance(n.get("name"), str) for n in nodes):
-        raise ModelError(f"{path}: modelTopology.node is not a list of named nodes",
-                         fix="the file is damaged; delete it and fetch it again with `vcamseg models fetch`")
+        raise ModelError(
+            f"{path}: modelTopology.node is not a list of named nodes",
+            fix="the file is damaged; delete it and fetch it again with `vcamseg models fetch`",
+        )
     library = topology.get("library") or {}
     if not isinstance(library, dict) or library.get("function"):
-        raise ModelError(f"{path}: the graph defines functions, which a BodyPix model does not",
-                         fix="use an official BodyPix model-stride*.json")
+        raise ModelError(
+            f"{path}: the graph defines functions, which a BodyPix model does not",
+            fix="use an official BodyPix model-stride*.json",
+        )
     unknown = sorted({str(n.get("op")) for n in nodes} - ALLOWED_OPS)
     if unknown:
         raise ModelError(

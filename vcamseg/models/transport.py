@@ -91,8 +91,10 @@ class CheckedRedirects(urllib.request.HTTPRedirectHandler):
 
     def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
         if (problem := url_problem(newurl)) is not None:
-            raise DownloadError(f"{req.full_url} redirects to {newurl}, which is not allowed: {problem}",
-                                fix=f"use a mirror that serves the files over https, via {BASE_URL_ENV}")
+            raise DownloadError(
+                f"{req.full_url} redirects to {newurl}, which is not allowed: {problem}",
+                fix=f"use a mirror that serves the files over https, via {BASE_URL_ENV}",
+            )
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
@@ -130,19 +132,26 @@ def download(request: DownloadRequest) -> Downloaded:
             except _Retryable as exc:
                 reason = str(exc)
         else:
-            raise DownloadError(f"cannot download {url}: {reason} (tried {1 + len(request.retry_delays_s)} times)",
-                                fix=manual_fix)
+            raise DownloadError(
+                f"cannot download {url}: {reason} (tried {1 + len(request.retry_delays_s)} times)", fix=manual_fix
+            )
         if expected.size is not None and got.size != expected.size:
-            raise DownloadError(f"{url} gave {got.size} bytes but {expected.relpath} has {expected.size}: "
-                                f"the server sent a truncated or different file",
-                                fix=f"try again later; {manual_fix}")
+            raise DownloadError(
+                f"{url} gave {got.size} bytes but {expected.relpath} has {expected.size}: "
+                f"the server sent a truncated or different file",
+                fix=f"try again later; {manual_fix}",
+            )
         if expected.sha256 is not None and got.sha256 != expected.sha256:
-            raise DownloadError(f"{url} failed verification: its sha256 is {got.sha256} but {expected.relpath} "
-                                f"should be {expected.sha256} ({expected.sha_source})",
-                                fix=f"the file was altered on the way or on the server; try again later; {manual_fix}")
+            raise DownloadError(
+                f"{url} failed verification: its sha256 is {got.sha256} but {expected.relpath} "
+                f"should be {expected.sha256} ({expected.sha_source})",
+                fix=f"the file was altered on the way or on the server; try again later; {manual_fix}",
+            )
         if request.check_content is not None and (problem := request.check_content(part)) is not None:
-            raise DownloadError(f"{url} {problem}",
-                                fix=f"a mirror must serve the official files unchanged ({BASE_URL_ENV}); {manual_fix}")
+            raise DownloadError(
+                f"{url} {problem}",
+                fix=f"a mirror must serve the official files unchanged ({BASE_URL_ENV}); {manual_fix}",
+            )
         try:
             os.replace(part, dest)
         except OSError as exc:
@@ -162,9 +171,11 @@ def _transfer(request: DownloadRequest, part: Path) -> Downloaded:
             announced_size = int(announced) if announced and announced.isdigit() else None
             if expected.size is not None and announced_size not in (None, expected.size):
                 # Fail before transferring a file we already know is wrong.
-                raise DownloadError(f"{url} announces {announced_size} bytes but {expected.relpath} has "
-                                    f"{expected.size}: the server has a truncated or different file",
-                                    fix=f"try again later; {request.manual_fix}")
+                raise DownloadError(
+                    f"{url} announces {announced_size} bytes but {expected.relpath} has "
+                    f"{expected.size}: the server has a truncated or different file",
+                    fix=f"try again later; {request.manual_fix}",
+                )
             got = _stream(response, part, total=announced_size or expected.size, show=request.show_progress)
     except urllib.error.HTTPError as exc:
         if exc.code >= 500 or exc.code in (408, 429):
@@ -187,8 +198,19 @@ def _stream(response: IO[bytes], part: Path, *, total: int | None, show: bool) -
         fh = part.open("wb")
     except OSError as exc:
         raise write_error(exc, part.parent) from None
-    with fh, tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=part.name.removesuffix(".part"),
-                  disable=not show, file=sys.stderr, leave=False) as bar:
+    with (
+        fh,
+        tqdm(
+            total=total,
+            unit="B",
+            unit_scale=True,
+            unit_divisor=1024,
+            desc=part.name.removesuffix(".part"),
+            disable=not show,
+            file=sys.stderr,
+            leave=False,
+        ) as bar,
+    ):
         while chunk := response.read(_CHUNK):
             try:
                 fh.write(chunk)

@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 # --- the segmenter and the compositor ----------------------------------------------------------------
 
+
 def build_segmenter(config: Config, running: SegmenterLike | None = None) -> Segmenter:
     """THE one place a `Segmenter` is made (the pipeline's first one, in its segment thread, and
     the reloader's): for ``config.model`` and ``config.segmentation``. ``running``: the one in
@@ -72,11 +73,15 @@ def build_compositor(config: Config) -> Compositor:
 
 # --- the source ----------------------------------------------------------------------------------
 
+
 def output_geometry(config: Config, source: Source | None) -> tuple[int, int, float]:
     """Output width, height, fps: the configured ones, else the source's (one side given: the other
     follows the source's aspect ratio, rounded to an even number for YUV formats)."""
-    src_w, src_h, src_fps = (source.width, source.height, source.fps) if source is not None else \
-        (config.source.width, config.source.height, config.source.fps)
+    src_w, src_h, src_fps = (
+        (source.width, source.height, source.fps)
+        if source is not None
+        else (config.source.width, config.source.height, config.source.fps)
+    )
     out = config.output
     width, height = out.width, out.height
     if width is None and height is None:
@@ -126,23 +131,37 @@ def live_source_factory(config: Config, first: Source | None) -> SourceFactory:
 
 # --- the output and reader detection ---------------------------------------------------------------
 
+
 def monitor_factory_for(output: OutputConfig) -> MonitorFactory:
     """Reader detection for the virtual camera, as ``output.idle`` configures it."""
     idle = output.idle
 
     def monitor_factory(path: str, on_change: Callable[[ReaderState], None]) -> ReaderMonitor:
-        return create_monitor(path, idle.detection, resync_interval_s=idle.resync_interval_s,
-                              min_hold_s=idle.min_reader_hold_s, on_change=on_change)
+        return create_monitor(
+            path,
+            idle.detection,
+            resync_interval_s=idle.resync_interval_s,
+            min_hold_s=idle.min_reader_hold_s,
+            on_change=on_change,
+        )
 
     return monitor_factory
 
 
 # --- the pipeline --------------------------------------------------------------------------------
 
-def build_pipeline(config: Config, *, paced: bool = True, max_frames: int | None = None,
-                   segmenter: SegmenterLike | None = None, compositor: CompositorLike | None = None,
-                   on_frame_sent: FrameSentHook | None = None, clock: Clock = SYSTEM_CLOCK,
-                   stop_timeout_s: float = 1.0) -> Pipeline:
+
+def build_pipeline(
+    config: Config,
+    *,
+    paced: bool = True,
+    max_frames: int | None = None,
+    segmenter: SegmenterLike | None = None,
+    compositor: CompositorLike | None = None,
+    on_frame_sent: FrameSentHook | None = None,
+    clock: Clock = SYSTEM_CLOCK,
+    stop_timeout_s: float = 1.0,
+) -> Pipeline:
     """Open the source once (`open_first_source`) and wire everything up. Nothing runs until
     ``start()``; the model loads in the pipeline's segmentation thread (`build_segmenter`) unless
     ``segmenter`` is given; the compositor is built from the config unless given."""
@@ -156,8 +175,20 @@ def build_pipeline(config: Config, *, paced: bool = True, max_frames: int | None
     if not paced and source_kind(config.source.device) == "camera":
         log.info("offline processing of a live camera: every frame is processed, none at the camera's pace")
     count = _frame_count(paced, max_frames)
-    return Pipeline(settings_from(config), source_factory(config.source, paced=paced, count=count),
-                    sink_factory(config.output, width, height, fps), size=(width, height), fps=fps, paced=paced,
-                    compositor=compositor, segmenter=segmenter, segmenter_factory=factory,
-                    monitor_factory=monitor_factory_for(config.output), first_source=first, max_frames=max_frames,
-                    on_frame_sent=on_frame_sent, clock=clock, stop_timeout_s=stop_timeout_s)
+    return Pipeline(
+        settings_from(config),
+        source_factory(config.source, paced=paced, count=count),
+        sink_factory(config.output, width, height, fps),
+        size=(width, height),
+        fps=fps,
+        paced=paced,
+        compositor=compositor,
+        segmenter=segmenter,
+        segmenter_factory=factory,
+        monitor_factory=monitor_factory_for(config.output),
+        first_source=first,
+        max_frames=max_frames,
+        on_frame_sent=on_frame_sent,
+        clock=clock,
+        stop_timeout_s=stop_timeout_s,
+    )

@@ -65,8 +65,16 @@ class CaptureLoop(Stage):
 
     name = "capture"
 
-    def __init__(self, context: StageContext, source: SourceFactory, first: Source | None, frames: Slot[Frame],
-                 idle: IdleController, model_ready: threading.Event, max_frames: int | None = None) -> None:
+    def __init__(
+        self,
+        context: StageContext,
+        source: SourceFactory,
+        first: Source | None,
+        frames: Slot[Frame],
+        idle: IdleController,
+        model_ready: threading.Event,
+        max_frames: int | None = None,
+    ) -> None:
         super().__init__(context)
         self._factory = source
         self._source = first
@@ -165,8 +173,9 @@ class CaptureLoop(Stage):
         self.last_frame_at = now
         if image.shape[1] != ctx.width or image.shape[0] != ctx.height:
             shrink = image.shape[1] > ctx.width
-            image = cv2.resize(image, (ctx.width, ctx.height),
-                               interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+            image = cv2.resize(
+                image, (ctx.width, ctx.height), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
+            )
         self._seq += 1
         ctx.stats.captured()
         if self._frames.put(Frame(image, self._seq, now)) is not None and ctx.streaming.is_set():

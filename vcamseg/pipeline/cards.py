@@ -20,8 +20,9 @@ def _text_lines(image: np.ndarray, lines: list[str]) -> None:
     y = (h - total) // 2
     for line, (tw, th) in zip(lines, sizes, strict=True):
         y += th
-        cv2.putText(image, line, ((w - tw) // 2, y), cv2.FONT_HERSHEY_SIMPLEX, scale, (235, 235, 235), thickness,
-                    cv2.LINE_AA)
+        cv2.putText(
+            image, line, ((w - tw) // 2, y), cv2.FONT_HERSHEY_SIMPLEX, scale, (235, 235, 235), thickness, cv2.LINE_AA
+        )
         y += gap
 
 

@@ -36,8 +36,15 @@ class Closable(Protocol):
 class ComposeLoop(Stage):
     name = "compose"
 
-    def __init__(self, context: StageContext, frames: Slot[Frame], requests: Slot[Frame], outputs: Slot[Frame],
-                 board: MaskBoard, compositor: CompositorLike) -> None:
+    def __init__(
+        self,
+        context: StageContext,
+        frames: Slot[Frame],
+        requests: Slot[Frame],
+        outputs: Slot[Frame],
+        board: MaskBoard,
+        compositor: CompositorLike,
+    ) -> None:
         super().__init__(context)
         self._frames = frames
         self._requests = requests

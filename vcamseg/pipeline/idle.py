@@ -58,8 +58,12 @@ class IdleController:
             if self._absent_since is None:
                 self._absent_since = now
             if not self.idle and now - self._absent_since >= grace_s:
-                log.info("no application has read the virtual camera for %.0f s: idle (camera released, inference "
-                         "paused, %g fps idle picture)", now - self._absent_since, idle_fps)
+                log.info(
+                    "no application has read the virtual camera for %.0f s: idle (camera released, inference "
+                    "paused, %g fps idle picture)",
+                    now - self._absent_since,
+                    idle_fps,
+                )
                 self.active.clear()
                 self.stats.idle_is(IdleState.IDLE)
             return

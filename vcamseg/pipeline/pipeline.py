@@ -64,17 +64,25 @@ class Pipeline:
     thread-safe.
     """
 
-    def __init__(self, settings: PipelineSettings, source: SourceFactory, sink: SinkFactory, *,
-                 size: tuple[int, int], fps: float, paced: bool = True,
-                 compositor: CompositorLike,
-                 segmenter: SegmenterLike | None = None,
-                 segmenter_factory: Callable[[], SegmenterLike] | None = None,
-                 monitor_factory: MonitorFactory | None = None,
-                 first_source: Source | None = None,
-                 max_frames: int | None = None,
-                 on_frame_sent: FrameSentHook | None = None,
-                 clock: Clock = SYSTEM_CLOCK,
-                 stop_timeout_s: float = 1.0) -> None:
+    def __init__(
+        self,
+        settings: PipelineSettings,
+        source: SourceFactory,
+        sink: SinkFactory,
+        *,
+        size: tuple[int, int],
+        fps: float,
+        paced: bool = True,
+        compositor: CompositorLike,
+        segmenter: SegmenterLike | None = None,
+        segmenter_factory: Callable[[], SegmenterLike] | None = None,
+        monitor_factory: MonitorFactory | None = None,
+        first_source: Source | None = None,
+        max_frames: int | None = None,
+        on_frame_sent: FrameSentHook | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+        stop_timeout_s: float = 1.0,
+    ) -> None:
         self.width, self.height = size
         self.fps = fps
         self.paced = paced
@@ -94,11 +102,19 @@ class Pipeline:
         self._outputs = outputs
         self._board = MaskBoard()
         self._segment = SegmentLoop(self._context, requests, self._board, segmenter, segmenter_factory)
-        self._capture = CaptureLoop(self._context, source, first_source, frames, self._idle, self._segment.ready,
-                                    max_frames)
+        self._capture = CaptureLoop(
+            self._context, source, first_source, frames, self._idle, self._segment.ready, max_frames
+        )
         self._compose = ComposeLoop(self._context, frames, requests, outputs, self._board, compositor)
-        self._send = Sender(self._context, outputs, self._output, self._idle, fps=fps,
-                            last_frame_at=lambda: self._capture.last_frame_at, on_frame_sent=on_frame_sent)
+        self._send = Sender(
+            self._context,
+            outputs,
+            self._output,
+            self._idle,
+            fps=fps,
+            last_frame_at=lambda: self._capture.last_frame_at,
+            on_frame_sent=on_frame_sent,
+        )
 
     @property
     def settings(self) -> PipelineSettings:
@@ -133,9 +149,15 @@ class Pipeline:
         self._context.running.set()
         for stage in (self._capture, self._segment, self._compose, self._send):
             stage.start(self._stage_failed)
-        log.info("pipeline started: %dx%d at %g fps, %s, segmentation every %d frame(s), output %s",
-                 self.width, self.height, self.fps, "paced" if self.paced else "offline (every frame, unpaced)",
-                 self.settings.segment_every_n, sink.description)
+        log.info(
+            "pipeline started: %dx%d at %g fps, %s, segmentation every %d frame(s), output %s",
+            self.width,
+            self.height,
+            self.fps,
+            "paced" if self.paced else "offline (every frame, unpaced)",
+            self.settings.segment_every_n,
+            sink.description,
+        )
 
     def wait(self, timeout: float | None = None) -> bool:
         """True once the pipeline finished (end of a finite source, or an error)."""
@@ -159,8 +181,9 @@ class Pipeline:
                 log.info("stopping while the model loads")
                 continue
             if not stage.join(deadline - clock.monotonic()):
-                log.warning("vcamseg-%s did not stop in time (blocked in a camera read or model load); leaving it",
-                            stage.name)
+                log.warning(
+                    "vcamseg-%s did not stop in time (blocked in a camera read or model load); leaving it", stage.name
+                )
         self._idle.monitor.stop()
         compositor = self._compose.compositor
         if isinstance(compositor, Closable) and not self._compose.alive:
@@ -175,8 +198,9 @@ class Pipeline:
             raise
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     def _halt(self) -> None:

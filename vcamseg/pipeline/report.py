@@ -28,16 +28,22 @@ def log_line(snap: StatsSnapshot, interval: Interval | None = None) -> str:
     """The stats log line: since the previous one (``interval``), else since the start (at exit)."""
     ms, frames, state = snap["ms"], snap["frames"], snap["state"]
     if interval is not None:
-        head = (f"{interval.frames_out} frames in {interval.seconds:.2f} s ({interval.fps:.1f} fps), "
-                f"{interval.dropped} dropped, {interval.repeated} repeated, "
-                f"CPU {_num(interval.cpu_ms_per_frame)} ms/frame")
+        head = (
+            f"{interval.frames_out} frames in {interval.seconds:.2f} s ({interval.fps:.1f} fps), "
+            f"{interval.dropped} dropped, {interval.repeated} repeated, "
+            f"CPU {_num(interval.cpu_ms_per_frame)} ms/frame"
+        )
     else:
-        head = (f"{frames['out']} frames, {snap['fps']['overall']:.1f} fps, {frames['dropped']} dropped, "
-                f"{frames['repeated']} repeated, CPU {_num(ms['cpu_per_frame'])} ms/frame")
-    return (f"{head}; segment {_num(ms['segment_mean'])} ms ({frames['segmentations']}x), composite "
-            f"{_num(ms['composite_mean'])} ms, latency p50 {_num(ms['latency_p50'])} / p95 {_num(ms['latency_p95'])} "
-            f"ms; source {state['source']}, output {state['sink']}, {state['idle']} (readers: {state['readers']}), "
-            f"inference on {snap['inference_device']}")
+        head = (
+            f"{frames['out']} frames, {snap['fps']['overall']:.1f} fps, {frames['dropped']} dropped, "
+            f"{frames['repeated']} repeated, CPU {_num(ms['cpu_per_frame'])} ms/frame"
+        )
+    return (
+        f"{head}; segment {_num(ms['segment_mean'])} ms ({frames['segmentations']}x), composite "
+        f"{_num(ms['composite_mean'])} ms, latency p50 {_num(ms['latency_p50'])} / p95 {_num(ms['latency_p95'])} "
+        f"ms; source {state['source']}, output {state['sink']}, {state['idle']} (readers: {state['readers']}), "
+        f"inference on {snap['inference_device']}"
+    )
 
 
 def status_line(snap: StatsSnapshot, dropped: int) -> str:
@@ -49,8 +55,10 @@ def status_line(snap: StatsSnapshot, dropped: int) -> str:
         head = "starting: loading the model"
     else:
         head = f"{snap['fps']['now']:.1f} fps, {dropped} dropped"
-    return (f"{head}; source {state['source']}, output {state['sink']}, readers {state['readers']}, "
-            f"inference on {snap['inference_device']}")
+    return (
+        f"{head}; source {state['source']}, output {state['sink']}, readers {state['readers']}, "
+        f"inference on {snap['inference_device']}"
+    )
 
 
 def status_lines(snap: StatsSnapshot, idle: bool) -> list[str]:
@@ -80,8 +88,9 @@ class Reporter:
     change to either applies at once; the first status goes out at the first tick, the first log
     line one interval after the start."""
 
-    def __init__(self, stats: PipelineStats, on_status: StatusHook | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, stats: PipelineStats, on_status: StatusHook | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.stats = stats
         self._on_status = on_status
         self._clock = clock

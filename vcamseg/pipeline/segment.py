@@ -41,8 +41,14 @@ class SegmenterLike(Protocol):
 class SegmentLoop(Stage):
     name = "segment"
 
-    def __init__(self, context: StageContext, requests: Slot[Frame], board: MaskBoard,
-                 segmenter: SegmenterLike | None, factory: Callable[[], SegmenterLike] | None) -> None:
+    def __init__(
+        self,
+        context: StageContext,
+        requests: Slot[Frame],
+        board: MaskBoard,
+        segmenter: SegmenterLike | None,
+        factory: Callable[[], SegmenterLike] | None,
+    ) -> None:
         if segmenter is None and factory is None:
             raise ValueError("give a segmenter or a segmenter_factory")
         super().__init__(context)

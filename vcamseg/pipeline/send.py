@@ -91,9 +91,17 @@ class Sender(Stage):
 
     name = "send"
 
-    def __init__(self, context: StageContext, outputs: Slot[Frame], output: Output, idle: IdleController, *,
-                 fps: float, last_frame_at: Callable[[], float | None],
-                 on_frame_sent: FrameSentHook | None = None) -> None:
+    def __init__(
+        self,
+        context: StageContext,
+        outputs: Slot[Frame],
+        output: Output,
+        idle: IdleController,
+        *,
+        fps: float,
+        last_frame_at: Callable[[], float | None],
+        on_frame_sent: FrameSentHook | None = None,
+    ) -> None:
         super().__init__(context)
         self._outputs = outputs
         self.output = output
@@ -169,8 +177,9 @@ class Sender(Stage):
         """Nothing new in time: repeat the last frame, or a placeholder when the source is gone."""
         stats = self.context.stats
         last_frame_at = self._last_frame_at()
-        stalled = last_frame_at is None or \
-            self.context.clock.monotonic() - last_frame_at > settings.source_stall_timeout_s
+        stalled = (
+            last_frame_at is None or self.context.clock.monotonic() - last_frame_at > settings.source_stall_timeout_s
+        )
         if stats.source_state is SourceState.LOST or (stalled and self.last is not None):
             self._deliver(self.fillers.placeholder(self.last), SendKind.PLACEHOLDER, None, settings)
             stats.placeholder_sent()

@@ -58,9 +58,19 @@ class StateSnapshot(TypedDict):
 
 
 # Functional form: "in" is a Python keyword.
-FramesSnapshot = TypedDict("FramesSnapshot", {
-    "in": int, "composited": int, "out": int, "repeated": int, "dropped": int, "placeholder": int, "idle": int,
-    "segmentations": int})
+FramesSnapshot = TypedDict(
+    "FramesSnapshot",
+    {
+        "in": int,
+        "composited": int,
+        "out": int,
+        "repeated": int,
+        "dropped": int,
+        "placeholder": int,
+        "idle": int,
+        "segmentations": int,
+    },
+)
 
 
 class ErrorsSnapshot(TypedDict):
@@ -269,8 +279,14 @@ class PipelineStats:
             self._mark = (now, cpu, self.frames_out, self.frames_dropped, self.frames_repeated)
             frames = self.frames_out - out0
             seconds = max(1e-6, now - t0)
-            return Interval(seconds, frames, self.frames_dropped - dropped0, self.frames_repeated - repeated0,
-                            (cpu - cpu0) * 1000.0 / frames if frames else None, frames / seconds)
+            return Interval(
+                seconds,
+                frames,
+                self.frames_dropped - dropped0,
+                self.frames_repeated - repeated0,
+                (cpu - cpu0) * 1000.0 / frames if frames else None,
+                frames / seconds,
+            )
 
     def snapshot(self) -> StatsSnapshot:
         """Everything, JSON-ready (numbers rounded; None where nothing was measured yet)."""
@@ -280,15 +296,26 @@ class PipelineStats:
         with self._lock:
             return {
                 "uptime_s": round(now - self.started, 1),
-                "state": {"source": self.source_state, "sink": self.sink_state, "idle": self.idle_state,
-                          "readers": self.readers, "detection": self.detection},
+                "state": {
+                    "source": self.source_state,
+                    "sink": self.sink_state,
+                    "idle": self.idle_state,
+                    "readers": self.readers,
+                    "detection": self.detection,
+                },
                 "source": self.source,
                 "sink": self.sink,
                 "inference_device": self.inference_device,
-                "frames": {"in": self.frames_in, "composited": self.frames_composited, "out": self.frames_out,
-                           "repeated": self.frames_repeated, "dropped": self.frames_dropped,
-                           "placeholder": self.placeholder_frames, "idle": self.idle_frames,
-                           "segmentations": self.segmentations},
+                "frames": {
+                    "in": self.frames_in,
+                    "composited": self.frames_composited,
+                    "out": self.frames_out,
+                    "repeated": self.frames_repeated,
+                    "dropped": self.frames_dropped,
+                    "placeholder": self.placeholder_frames,
+                    "idle": self.idle_frames,
+                    "segmentations": self.segmentations,
+                },
                 "errors": {"source": self.source_errors, "sink": self.sink_errors},
                 "fps": {"now": round(self._fps_now(now), 2), "overall": round(fps_overall, 2)},
                 "ms": {

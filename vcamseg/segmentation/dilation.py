@@ -78,16 +78,28 @@ def _space_to_batch_nodes(tf: Any, node: Any, rate: tuple[int, int], kernel: tup
     block = list(rate)
 
     def const(suffix: str, values: list[int]) -> Any:
-        return _node(tf, "Const", f"{name}/s2b/{suffix}", [], dtype=tf.int32,
-                     value=tf.make_tensor_proto(np.asarray(values, np.int32)))
+        return _node(
+            tf,
+            "Const",
+            f"{name}/s2b/{suffix}",
+            [],
+            dtype=tf.int32,
+            value=tf.make_tensor_proto(np.asarray(values, np.int32)),
+        )
 
     def op(kind: str, suffix: str, inputs: list[str], **attrs: Any) -> Any:
         return _node(tf, kind, f"{name}/s2b/{suffix}", inputs, **attrs)
 
     p = f"{name}/s2b/"
     nodes = [
-        const("block", block), const("start", start), const("end", end), const("total", total),
-        const("begin1", [1]), const("end3", [3]), const("one", [1]), const("zeros", [0, 0]),
+        const("block", block),
+        const("start", start),
+        const("end", end),
+        const("total", total),
+        const("begin1", [1]),
+        const("end3", [3]),
+        const("one", [1]),
+        const("zeros", [0, 0]),
         op("Shape", "shape", [x], T=tf.float32, out_type=tf.int32),
         op("StridedSlice", "hw", [p + "shape", p + "begin1", p + "end3", p + "one"], T=tf.int32, Index=tf.int32),
         op("AddV2", "padded", [p + "hw", p + "total"], T=tf.int32),
@@ -97,8 +109,14 @@ def _space_to_batch_nodes(tf: Any, node: Any, rate: tuple[int, int], kernel: tup
         op("AddV2", "end_all", [p + "end", p + "extra"], T=tf.int32),
         op("Pack", "paddings", [p + "start", p + "end_all"], T=tf.int32, N=2, axis=1),
         op("Pack", "crops", [p + "zeros", p + "extra"], T=tf.int32, N=2, axis=1),
-        op("SpaceToBatchND", "to_batch", [x, p + "block", p + "paddings"], T=tf.float32,
-           Tblock_shape=tf.int32, Tpaddings=tf.int32),
+        op(
+            "SpaceToBatchND",
+            "to_batch",
+            [x, p + "block", p + "paddings"],
+            T=tf.float32,
+            Tblock_shape=tf.int32,
+            Tpaddings=tf.int32,
+        ),
     ]
     conv = tf.compat.v1.NodeDef()
     conv.CopyFrom(node)
@@ -107,8 +125,17 @@ def _space_to_batch_nodes(tf: Any, node: Any, rate: tuple[int, int], kernel: tup
     conv.attr["padding"].s = b"VALID"
     conv.attr["dilations"].list.i[:] = [1, 1, 1, 1]
     nodes.append(conv)
-    nodes.append(_node(tf, "BatchToSpaceND", name, [p + "conv", p + "block", p + "crops"], T=tf.float32,
-                       Tblock_shape=tf.int32, Tcrops=tf.int32))
+    nodes.append(
+        _node(
+            tf,
+            "BatchToSpaceND",
+            name,
+            [p + "conv", p + "block", p + "crops"],
+            T=tf.float32,
+            Tblock_shape=tf.int32,
+            Tcrops=tf.int32,
+        )
+    )
     return nodes
 
 

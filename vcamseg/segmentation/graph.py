@@ -81,8 +81,10 @@ def load_graph(model_json: Path, architecture: str, output_stride: int, *, diges
     try:
         dilated = rewrite_dilations(graph_def)
     except ValueError as exc:
-        raise ModelError(f"{model_json}: {exc}, which a BodyPix graph does not have",
-                         fix="use an official BodyPix 2.0 model-stride*.json") from None
+        raise ModelError(
+            f"{model_json}: {exc}, which a BodyPix graph does not have",
+            fix="use an official BodyPix 2.0 model-stride*.json",
+        ) from None
     if dilated:
         log.debug("%s: %d dilated convolution(s) run through SpaceToBatchND", model_json.name, dilated)
     function = _concrete_function(model_json, graph_def, model)

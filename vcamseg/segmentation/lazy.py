@@ -54,8 +54,14 @@ class LazyArrays:
     the mask as a matte), each computed at most once, on first use, and read-only; shared by the
     results `Segmentation.with_alpha` derives from it."""
 
-    def __init__(self, shape: tuple[int, int], threshold: float, scores: LazyScores, part_ids: MaskedMap | None,
-                 people: MaskedMap | None) -> None:
+    def __init__(
+        self,
+        shape: tuple[int, int],
+        threshold: float,
+        scores: LazyScores,
+        part_ids: MaskedMap | None,
+        people: MaskedMap | None,
+    ) -> None:
         self.shape = shape
         self.threshold = threshold
         self.scores = scores

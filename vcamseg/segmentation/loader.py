@@ -48,8 +48,10 @@ def load_model(model: ModelConfig, files: ModelFiles) -> LoadedModel:
     selfie = {}
     for kind in selfie_kinds_for(model.selfie):
         if kind not in files.selfie:
-            raise ValueError(f"the model files have no {kind} selfie model although model.selfie is "
-                             f"{model.selfie}: resolve them with the same model config")
+            raise ValueError(
+                f"the model files have no {kind} selfie model although model.selfie is "
+                f"{model.selfie}: resolve them with the same model config"
+            )
         selfie[kind] = SelfieModel(files.selfie[kind], threads=SELFIE_THREADS)
     return LoadedModel(model, graph, selfie, cache_dir_for(model))
 

@@ -86,11 +86,18 @@ class Int8Calibrator:
             self.done = True
             return
         if agreement < MIN_AGREEMENT:
-            log.warning("int8 model not used: its person masks agree with the float model's at IoU %.2f only "
-                        "(< %.2f) on this stream; staying on float", agreement, MIN_AGREEMENT)
+            log.warning(
+                "int8 model not used: its person masks agree with the float model's at IoU %.2f only "
+                "(< %.2f) on this stream; staying on float",
+                agreement,
+                MIN_AGREEMENT,
+            )
         else:
-            log.info("int8 model calibrated on %d frames of this stream (mask IoU vs float %.3f): switching to it",
-                     len(calibration), agreement)
+            log.info(
+                "int8 model calibrated on %d frames of this stream (mask IoU vs float %.3f): switching to it",
+                len(calibration),
+                agreement,
+            )
             write_cache(cache_path(self.graph, self.cache_dir, "int8"), content)
             self._result = int8
         self._frames.clear()

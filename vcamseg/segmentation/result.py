@@ -94,15 +94,24 @@ class Segmentation:
     _alpha: np.ndarray | None = None
 
     @classmethod
-    def lazy(cls, shape: tuple[int, int], threshold: float, *, scores: Callable[[], np.ndarray],
-             input_scores: Callable[[], np.ndarray] | None = None, part_ids: MaskedMap | None = None,
-             people: MaskedMap | None = None, poses: Iterable[Pose] = ()) -> Segmentation:
+    def lazy(
+        cls,
+        shape: tuple[int, int],
+        threshold: float,
+        *,
+        scores: Callable[[], np.ndarray],
+        input_scores: Callable[[], np.ndarray] | None = None,
+        part_ids: MaskedMap | None = None,
+        people: MaskedMap | None = None,
+        poses: Iterable[Pose] = (),
+    ) -> Segmentation:
         """A new model result whose arrays come from these functions, each called once at most:
         ``scores()`` the full-size scores, ``input_scores()`` the same at the model's input size
         (a plain resize of them gives the frame's: reduced-resolution consumers skip the full-size
         upsampling), ``part_ids(mask)`` / ``people(mask)`` the maps cut by a full-size mask."""
-        arrays = LazyArrays((int(shape[0]), int(shape[1])), float(threshold), LazyScores(scores, input_scores),
-                         part_ids, people)
+        arrays = LazyArrays(
+            (int(shape[0]), int(shape[1])), float(threshold), LazyScores(scores, input_scores), part_ids, people
+        )
         return cls(arrays, tuple(poses), _new_result_id())
 
     @classmethod
@@ -139,7 +148,8 @@ class Segmentation:
             raise ValueError(f"poses: expected Pose objects, got {[type(p).__name__ for p in poses]}")
         ids, labels = part_ids, people
         return cls.lazy(
-            shape, threshold,
+            shape,
+            threshold,
             scores=lambda: full_scores,
             part_ids=None if ids is None else (lambda m: np.where(m, ids, BACKGROUND).astype(np.uint8)),
             people=None if labels is None else (lambda m: np.where(m, labels, 0).astype(np.uint8)),
@@ -225,9 +235,11 @@ class Segmentation:
 
     def __repr__(self) -> str:
         h, w = self.shape
-        return (f"Segmentation({w}x{h}, threshold {self.threshold}, {len(self.poses)} poses, "
-                f"parts {'yes' if self.has_parts else 'no'}, matte {'refined' if self.has_matte else 'mask'}, "
-                f"result {self.result_id})")
+        return (
+            f"Segmentation({w}x{h}, threshold {self.threshold}, {len(self.poses)} poses, "
+            f"parts {'yes' if self.has_parts else 'no'}, matte {'refined' if self.has_matte else 'mask'}, "
+            f"result {self.result_id})"
+        )
 
     # --- derived results -------------------------------------------------------------------
 
@@ -235,16 +247,19 @@ class Segmentation:
         """This result with ``matte`` (uint8, the result's h x w) as its alpha; it shares this
         one's arrays (nothing is computed twice) and its result_id. ``matte`` becomes read-only."""
         if not isinstance(matte, np.ndarray) or matte.shape != self.shape or matte.dtype != np.uint8:
-            raise ValueError(f"alpha: expected a uint8 {self.shape} matte, got {getattr(matte, 'shape', None)} "
-                             f"{getattr(matte, 'dtype', type(matte).__name__)}")
+            raise ValueError(
+                f"alpha: expected a uint8 {self.shape} matte, got {getattr(matte, 'shape', None)} "
+                f"{getattr(matte, 'dtype', type(matte).__name__)}"
+            )
         return Segmentation(self._arrays, self.poses, self.result_id, read_only(matte))
 
     def with_threshold(self, threshold: float) -> Segmentation:
         """This result cut at another threshold: the scores are shared, the mask and the maps cut
         by it are new, and the alpha is the new mask (a matte belongs to its threshold)."""
         a = self._arrays
-        return Segmentation(LazyArrays(a.shape, float(threshold), a.scores, a.part_ids_of, a.people_of), self.poses,
-                            self.result_id)
+        return Segmentation(
+            LazyArrays(a.shape, float(threshold), a.scores, a.part_ids_of, a.people_of), self.poses, self.result_id
+        )
 
     def resized(self, shape: tuple[int, int]) -> Segmentation:
         """This result stretched to frames of ``shape`` (h, w): a pipeline that reuses the last
@@ -268,9 +283,13 @@ class Segmentation:
             return labels
 
         sx, sy = w / self.shape[1], h / self.shape[0]
-        arrays = LazyArrays((h, w), parent.threshold, LazyScores(scores, None),
-                         part_ids if parent.part_ids_of is not None else None,
-                         people if parent.people_of is not None else None)
+        arrays = LazyArrays(
+            (h, w),
+            parent.threshold,
+            LazyScores(scores, None),
+            part_ids if parent.part_ids_of is not None else None,
+            people if parent.people_of is not None else None,
+        )
         alpha = None
         if self._alpha is not None:
             alpha = read_only(cv2.resize(self._alpha, (w, h), interpolation=cv2.INTER_LINEAR))

@@ -85,9 +85,15 @@ class Segmenter:
         backend too when the model's input size rule (internal_resolution, auto_size_px) is the same:
         a live threshold or decoding change costs nothing."""
         same_input = (segmentation.internal_resolution, segmentation.auto_size_px) == (
-            self.config.internal_resolution, self.config.auto_size_px)
-        return Segmenter(self.model, segmentation, backend=self._backend if same_input else None,
-                         calibrator=self._calibrator if same_input else None)
+            self.config.internal_resolution,
+            self.config.auto_size_px,
+        )
+        return Segmenter(
+            self.model,
+            segmentation,
+            backend=self._backend if same_input else None,
+            calibrator=self._calibrator if same_input else None,
+        )
 
     @property
     def device(self) -> str:

@@ -30,8 +30,10 @@ class SelfieModel:
         from vcamseg.segmentation.backends.tflite import open_interpreter
 
         self.path = path
-        fix = f"replace {path} with the official file (`vcamseg models list` shows where it comes from), or set " \
-              "model.selfie: off"
+        fix = (
+            f"replace {path} with the official file (`vcamseg models list` shows where it comes from), or set "
+            "model.selfie: off"
+        )
         try:
             self._interp = open_interpreter(path, max(1, threads))
             self._interp.allocate_tensors()

@@ -49,23 +49,29 @@ def request(path: Path, payload: dict[str, Any], timeout_s: float = 30.0) -> dic
         try:
             sock.connect(str(path))
         except (FileNotFoundError, ConnectionRefusedError):
-            raise NoDaemon(f"no vcamseg daemon is listening on {path}",
-                           fix="start it (`systemctl --user start vcamseg` or `vcamseg run`); a daemon with "
-                               "another service.control_socket_path: pass --config or --socket") from None
+            raise NoDaemon(
+                f"no vcamseg daemon is listening on {path}",
+                fix="start it (`systemctl --user start vcamseg` or `vcamseg run`); a daemon with "
+                "another service.control_socket_path: pass --config or --socket",
+            ) from None
         except PermissionError:
-            raise VcamsegError(f"not allowed to connect to {path}",
-                               fix="the control socket belongs to the user running the daemon") from None
+            raise VcamsegError(
+                f"not allowed to connect to {path}", fix="the control socket belongs to the user running the daemon"
+            ) from None
         with sock.makefile("rwb") as stream:
             stream.write(json.dumps(payload).encode() + b"\n")
             stream.flush()
             try:
                 line = stream.readline()
             except TimeoutError:
-                raise VcamsegError(f"the daemon did not answer within {timeout_s:g} s",
-                                   fix="see its log: `journalctl --user -u vcamseg`") from None
+                raise VcamsegError(
+                    f"the daemon did not answer within {timeout_s:g} s",
+                    fix="see its log: `journalctl --user -u vcamseg`",
+                ) from None
     if not line:
-        raise VcamsegError("the daemon closed the connection without answering",
-                           fix="see its log: `journalctl --user -u vcamseg`")
+        raise VcamsegError(
+            "the daemon closed the connection without answering", fix="see its log: `journalctl --user -u vcamseg`"
+        )
     reply = json.loads(line)
     if not reply.get("ok"):
         raise VcamsegError(str(reply.get("error", "request failed")), fix=str(reply.get("fix", "")))

@@ -32,8 +32,15 @@ class ConfigFile:
     """``path``: the file (watched; it may appear later unless ``required``). ``overrides``: the
     command line's --set. ``devices``: --source / --output, which win over both."""
 
-    def __init__(self, path: Path, overrides: Sequence[str] = (), *, source: str | None = None,
-                 output: str | None = None, required: bool = False) -> None:
+    def __init__(
+        self,
+        path: Path,
+        overrides: Sequence[str] = (),
+        *,
+        source: str | None = None,
+        output: str | None = None,
+        required: bool = False,
+    ) -> None:
         self.path = path
         self.overrides = list(overrides)
         self.devices = {key: value for key, value in (("source", source), ("output", output)) if value}

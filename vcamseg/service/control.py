@@ -53,8 +53,10 @@ class ControlServer:
 
     def start(self) -> None:
         if len(os.fsencode(self.path)) > MAX_SOCKET_PATH:
-            raise VcamsegError(f"control socket path {self.path} is longer than {MAX_SOCKET_PATH} bytes",
-                               fix="set a shorter service.control_socket_path")
+            raise VcamsegError(
+                f"control socket path {self.path} is longer than {MAX_SOCKET_PATH} bytes",
+                fix="set a shorter service.control_socket_path",
+            )
         _private_folder(self.path.parent)
         self._take_lock()
         with contextlib.suppress(FileNotFoundError):
@@ -67,8 +69,10 @@ class ControlServer:
         except OSError as exc:
             sock.close()
             self._release_lock()
-            raise VcamsegError(f"cannot listen on {self.path}: {exc}",
-                               fix="check the folder's permissions or set service.control_socket_path") from None
+            raise VcamsegError(
+                f"cannot listen on {self.path}: {exc}",
+                fix="check the folder's permissions or set service.control_socket_path",
+            ) from None
         self._sock = sock
         threading.Thread(target=self._accept_loop, name="vcamseg-control", daemon=True).start()
         log.info("control socket: %s", self.path)
@@ -94,7 +98,8 @@ class ControlServer:
             raise AlreadyRunning(
                 f"another vcamseg daemon is running (pid {holder}) with the control socket {self.path}",
                 fix="stop it first (`systemctl --user stop vcamseg`, or Ctrl-C where it runs), or give this one "
-                    "its own socket and output: --set service.control_socket_path=... --output ...") from None
+                "its own socket and output: --set service.control_socket_path=... --output ...",
+            ) from None
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         self._lock_fd = fd
@@ -151,5 +156,7 @@ def _private_folder(folder: Path) -> None:
     if info.st_uid == os.getuid() and info.st_mode & 0o077:
         os.chmod(folder, 0o700)
     elif info.st_uid != os.getuid():
-        raise VcamsegError(f"the control socket's folder {folder} belongs to another user",
-                           fix="set service.control_socket_path to a path in a folder of your own")
+        raise VcamsegError(
+            f"the control socket's folder {folder} belongs to another user",
+            fix="set service.control_socket_path to a path in a folder of your own",
+        )

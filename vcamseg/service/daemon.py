@@ -93,11 +93,19 @@ class Daemon:
             pipeline.start()
             self.reloads.start(self.reloader)
             if config.service.watch_config:
-                watcher = ConfigWatcher(self.config_file.path, lambda: self.reloads.put(ReloadRequest("file")),
-                                        config.service.reload_debounce_ms)
+                watcher = ConfigWatcher(
+                    self.config_file.path,
+                    lambda: self.reloads.put(ReloadRequest("file")),
+                    config.service.reload_debounce_ms,
+                )
                 watcher.start()
-            log.info("running; config %s%s", self.config_file.path, "" if self.config_file.path.exists() else
-                     " (not there yet: defaults, and it is picked up when created)")
+            log.info(
+                "running; config %s%s",
+                self.config_file.path,
+                ""
+                if self.config_file.path.exists()
+                else " (not there yet: defaults, and it is picked up when created)",
+            )
             self.notifier.ready("starting: loading the model")
             self._main_loop(pipeline, reporter)
             self.notifier.stopping()

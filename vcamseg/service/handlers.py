@@ -89,8 +89,10 @@ class ControlHandlers:
         try:
             return done.result(timeout=SET_TIMEOUT_S).as_json()
         except TimeoutError:
-            raise VcamsegError(f"the change was not applied within {SET_TIMEOUT_S:g} s",
-                               fix="see the daemon's log; `vcamseg status` shows the last result") from None
+            raise VcamsegError(
+                f"the change was not applied within {SET_TIMEOUT_S:g} s",
+                fix="see the daemon's log; `vcamseg status` shows the last result",
+            ) from None
 
     def snapshot(self) -> dict[str, Any]:
         frame = self.daemon.last_frame
@@ -103,5 +105,9 @@ class ControlHandlers:
         if not ok:
             raise VcamsegError("the frame could not be encoded as PNG")
         height, width = frame.image.shape[:2]
-        return {"png_base64": base64.b64encode(png.tobytes()).decode("ascii"), "width": width, "height": height,
-                "age_s": round(time.monotonic() - frame.t_capture, 3)}
+        return {
+            "png_base64": base64.b64encode(png.tobytes()).decode("ascii"),
+            "width": width,
+            "height": height,
+            "age_s": round(time.monotonic() - frame.t_capture, 3),
+        }

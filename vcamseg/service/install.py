@@ -141,7 +141,11 @@ def snippet_commands() -> list[str]:
     repo = Path(vcamseg.__file__).resolve().parents[1] / "systemd"
     modprobe, modules_load = repo / "modprobe.d" / MODPROBE_NAME, repo / "modules-load.d" / MODULES_LOAD_NAME
     if modprobe.is_file() and modules_load.is_file():  # a source checkout
-        return [f"sudo cp {shlex.quote(str(modprobe))} /etc/modprobe.d/",
-                f"sudo cp {shlex.quote(str(modules_load))} /etc/modules-load.d/"]
-    return [f"printf %s {shlex.quote(MODPROBE_SNIPPET)} | sudo tee /etc/modprobe.d/{MODPROBE_NAME}",
-            f"printf %s {shlex.quote(MODULES_LOAD_SNIPPET)} | sudo tee /etc/modules-load.d/{MODULES_LOAD_NAME}"]
+        return [
+            f"sudo cp {shlex.quote(str(modprobe))} /etc/modprobe.d/",
+            f"sudo cp {shlex.quote(str(modules_load))} /etc/modules-load.d/",
+        ]
+    return [
+        f"printf %s {shlex.quote(MODPROBE_SNIPPET)} | sudo tee /etc/modprobe.d/{MODPROBE_NAME}",
+        f"printf %s {shlex.quote(MODULES_LOAD_SNIPPET)} | sudo tee /etc/modules-load.d/{MODULES_LOAD_NAME}",
+    ]

@@ -60,18 +60,25 @@ class ReloadResult:
     at: float = field(default_factory=time.time)
 
     def as_json(self) -> dict[str, Any]:
-        return {"trigger": self.trigger, "ok": self.ok, "message": self.message, "applied": self.applied,
-                "restart_needed": self.restart_needed, "segmenter": self.segmenter,
-                "segmenter_change": self.segmenter_change,
-                "at": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(self.at))}
+        return {
+            "trigger": self.trigger,
+            "ok": self.ok,
+            "message": self.message,
+            "applied": self.applied,
+            "restart_needed": self.restart_needed,
+            "segmenter": self.segmenter,
+            "segmenter_change": self.segmenter_change,
+            "at": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(self.at)),
+        }
 
 
 class Reloader:
     """Holds what runs (``running``) and applies new configurations to ``pipeline``. Calls are
     serialised; ``on_service`` gets the service section after a log level change."""
 
-    def __init__(self, pipeline: Pipeline, compositor: Compositor, config: Config,
-                 on_service: Callable[[ServiceConfig], None]) -> None:
+    def __init__(
+        self, pipeline: Pipeline, compositor: Compositor, config: Config, on_service: Callable[[ServiceConfig], None]
+    ) -> None:
         self.pipeline = pipeline
         self.compositor = compositor
         self.running = config  # replaced as a whole, never changed in place
@@ -94,13 +101,18 @@ class Reloader:
                 except Exception as exc:
                     if opened is not None:
                         opened.close()
-                    raise ConfigError(f"effects: cannot be built: {exc}",
-                                      fix="check the effect's files (background image or video)") from None
+                    raise ConfigError(
+                        f"effects: cannot be built: {exc}", fix="check the effect's files (background image or video)"
+                    ) from None
             # Committed from here on.
             if reopen_source:
                 self.pipeline.set_source(builder.live_source_factory(new, opened))
-                log.info("source: switching to %s (the output keeps %dx%d; frames are scaled to it)",
-                         new.source.device, self.pipeline.width, self.pipeline.height)
+                log.info(
+                    "source: switching to %s (the output keeps %dx%d; frames are scaled to it)",
+                    new.source.device,
+                    self.pipeline.width,
+                    self.pipeline.height,
+                )
             self.running = _replaced(new, [*restart_needed, *by_mark[Live.MODEL]], old)
             self.pipeline.set_settings(settings_from(self.running))
             if new.service.log_level != old.service.log_level:
@@ -116,8 +128,11 @@ class Reloader:
                 self._model_target = None
             result.message = _summary(result)
             for key in restart_needed:
-                log.warning("%s changed: takes effect when vcamseg restarts (`systemctl --user restart vcamseg`); "
-                            "the virtual camera stays open meanwhile", key)
+                log.warning(
+                    "%s changed: takes effect when vcamseg restarts (`systemctl --user restart vcamseg`); "
+                    "the virtual camera stays open meanwhile",
+                    key,
+                )
             return result
 
     def _probe_source(self, new: Config) -> Source | None:
@@ -133,8 +148,9 @@ class Reloader:
             return  # that load is already under way
         self._model_generation += 1
         self._model_target = new
-        threading.Thread(target=self._load_model, args=(new, self._model_generation, result),
-                         name="vcamseg-model-load", daemon=True).start()
+        threading.Thread(
+            target=self._load_model, args=(new, self._model_generation, result), name="vcamseg-model-load", daemon=True
+        ).start()
 
     def _load_model(self, new: Config, generation: int, result: ReloadResult) -> None:
         start = time.monotonic()

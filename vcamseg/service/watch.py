@@ -49,9 +49,16 @@ class ConfigWatcher:
                 return Path(name) in targets
 
             try:
-                for _changes in watchfiles.watch(*folders, watch_filter=relevant, recursive=False,
-                                                 step=self._quiet_ms, debounce=max(2000, 4 * self._quiet_ms),
-                                                 stop_event=self._stop, rust_timeout=1000, raise_interrupt=False):
+                for _changes in watchfiles.watch(
+                    *folders,
+                    watch_filter=relevant,
+                    recursive=False,
+                    step=self._quiet_ms,
+                    debounce=max(2000, 4 * self._quiet_ms),
+                    stop_event=self._stop,
+                    rust_timeout=1000,
+                    raise_interrupt=False,
+                ):
                     self._on_change()
                     if self._targets() != targets:
                         break  # the symlink now points elsewhere: watch the new target's folder

@@ -28,8 +28,9 @@ class Blender:
         w3 = self._buffers.get("w3", (*weight.shape, 3))
         return cv2.cvtColor(weight, cv2.COLOR_GRAY2BGR, dst=w3)
 
-    def blend(self, foreground: np.ndarray, background: np.ndarray, alpha: np.ndarray,
-              out: np.ndarray | None = None) -> np.ndarray:
+    def blend(
+        self, foreground: np.ndarray, background: np.ndarray, alpha: np.ndarray, out: np.ndarray | None = None
+    ) -> np.ndarray:
         """``out = foreground * alpha + background * (1 - alpha)``; ``out`` defaults to
         ``foreground`` and may be either input (written in place)."""
         out = foreground if out is None else out

@@ -23,12 +23,12 @@ def fit_to(image: np.ndarray, size: tuple[int, int], fit: Fit) -> np.ndarray:
         scale = max(width / w, height / h)
         crop_w, crop_h = min(w, round(width / scale)), min(h, round(height / scale))
         x0, y0 = (w - crop_w) // 2, (h - crop_h) // 2
-        return _resize(image[y0:y0 + crop_h, x0:x0 + crop_w], size)
+        return _resize(image[y0 : y0 + crop_h, x0 : x0 + crop_w], size)
     scale = min(width / w, height / h)
     inner = max(1, round(w * scale)), max(1, round(h * scale))
     out = np.zeros((height, width, 3), np.uint8)
     x0, y0 = (width - inner[0]) // 2, (height - inner[1]) // 2
-    out[y0:y0 + inner[1], x0:x0 + inner[0]] = _resize(image, inner)
+    out[y0 : y0 + inner[1], x0 : x0 + inner[0]] = _resize(image, inner)
     return out
 
 

@@ -24,8 +24,9 @@ class GuidedFilter:
     def __init__(self) -> None:
         self._buffers = Buffers()
 
-    def coefficients(self, guide: np.ndarray, src: np.ndarray, radius: int,
-                     eps: float) -> tuple[np.ndarray, np.ndarray]:
+    def coefficients(
+        self, guide: np.ndarray, src: np.ndarray, radius: int, eps: float
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Window-averaged ``(a, b)`` with ``src ~ a . guide + b``.
 
         ``guide`` is float32 (h, w) or (h, w, 3) in [0, 1], ``src`` float32 (h, w) in [0, 1];
@@ -51,10 +52,10 @@ class GuidedFilter:
         coeffs = buf.get("coeffs", (h, w, 2), np.float32)
         a, b = coeffs[..., 0], coeffs[..., 1]
         np.multiply(mean_i, mean_p, out=tmp)
-        np.subtract(mean_ip, tmp, out=a)             # cov(I, p)
+        np.subtract(mean_ip, tmp, out=a)  # cov(I, p)
         np.multiply(mean_i, mean_i, out=tmp)
         np.subtract(mean_ii, tmp, out=tmp)
-        tmp += np.float32(eps)                       # var(I) + eps
+        tmp += np.float32(eps)  # var(I) + eps
         np.divide(a, tmp, out=a)
         np.multiply(a, mean_i, out=tmp)
         np.subtract(mean_p, tmp, out=b)
@@ -93,7 +94,7 @@ class GuidedFilter:
             sigma[i, j] = sigma[j, i] = s
         # a = Sigma^-1 cov with the adjugate of the symmetric 3x3 Sigma (cofactors C_ij).
         cof = {}
-        for (i, j) in _PAIRS:
+        for i, j in _PAIRS:
             (r1, r2), (c1, c2) = _OTHERS[i], _OTHERS[j]
             c = buf.get(f"c{i}{j}", (h, w), np.float32)
             np.multiply(sigma[r1, c1], sigma[r2, c2], out=c)

@@ -68,8 +68,9 @@ class MaskRefiner:
         while max(matte_image.shape[:2]) > MATTE_MAX_SIDE:
             mh, mw = matte_image.shape[0] // 2, matte_image.shape[1] // 2
             even = matte_image[: 2 * mh, : 2 * mw]
-            matte_image = cv2.resize(even, (mw, mh), dst=buf.get(f"level{mw}", (mh, mw, 3)),
-                                     interpolation=cv2.INTER_AREA)
+            matte_image = cv2.resize(
+                even, (mw, mh), dst=buf.get(f"level{mw}", (mh, mw, 3)), interpolation=cv2.INTER_AREA
+            )
         small_bgr = shrink(matte_image, work, dst=buf.get("bgr_small", (work_h, work_w, 3)))
         gray_small = cv2.cvtColor(small_bgr, cv2.COLOR_BGR2GRAY, dst=buf.get("gray_small", (work_h, work_w)))
 
@@ -79,8 +80,9 @@ class MaskRefiner:
             scores = seg.scores_at(work)
             probability = np.multiply(scores, np.float32(1.0 / 255.0), dtype=np.float32)
             spread = max(1, round(max(work) / 32))  # about one BodyPix output cell
-            self._smoothed = self.smoother.update(probability, gray_small, cfg.temporal_smoothing,
-                                                  cfg.motion_threshold, spread)
+            self._smoothed = self.smoother.update(
+                probability, gray_small, cfg.temporal_smoothing, cfg.motion_threshold, spread
+            )
             self._last_result = seg.result_id
         matte = self._matte(matte_image, small_bgr, gray_small, self._smoothed, seg.threshold)
         # A new array every frame: the alpha belongs to the returned segmentation and outlives this call.
@@ -94,8 +96,14 @@ class MaskRefiner:
             alpha = cv2.blur(alpha, (k, k), dst=alpha)
         return seg.with_alpha(alpha)
 
-    def _matte(self, image: np.ndarray, small_bgr: np.ndarray, gray_small: np.ndarray, probability: np.ndarray,
-               threshold: float) -> np.ndarray:
+    def _matte(
+        self,
+        image: np.ndarray,
+        small_bgr: np.ndarray,
+        gray_small: np.ndarray,
+        probability: np.ndarray,
+        threshold: float,
+    ) -> np.ndarray:
         """uint8 matte at ``image``'s size: 255 * ramp((q - threshold) / softness + 0.5), q the
         guided filter's output. The ramp is folded into the coefficients at working resolution,
         so ``image`` sees one multiply-add per pixel and guide channel."""
@@ -111,8 +119,9 @@ class MaskRefiner:
             return cv2.resize(small, (w, h), dst=matte, interpolation=cv2.INTER_LINEAR)
         radius = max(1, round(cfg.edge_radius * max(work_w, work_h)))
         if cfg.edges == "guided_color":
-            guide = np.multiply(small_bgr, np.float32(1.0 / 255.0),
-                                out=buf.get("guide3", (work_h, work_w, 3), np.float32))
+            guide = np.multiply(
+                small_bgr, np.float32(1.0 / 255.0), out=buf.get("guide3", (work_h, work_w, 3), np.float32)
+            )
             channels = cv2.split(image, mv=[buf.get(f"channel{i}", (h, w)) for i in range(3)])
         else:
             guide = np.multiply(gray_small, np.float32(1.0 / 255.0), out=buf.get("guide", (work_h, work_w), np.float32))
@@ -123,8 +132,9 @@ class MaskRefiner:
         np.subtract(b, np.float32(threshold), out=offset_small)
         offset_small *= 255.0 * gain
         offset_small += np.float32(127.5)
-        total = cv2.resize(offset_small, (w, h), dst=buf.get("total", (h, w), np.float32),
-                           interpolation=cv2.INTER_LINEAR)
+        total = cv2.resize(
+            offset_small, (w, h), dst=buf.get("total", (h, w), np.float32), interpolation=cv2.INTER_LINEAR
+        )
         slope_small = buf.get("slope_small", (work_h, work_w), np.float32)
         slope = buf.get("slope", (h, w), np.float32)
         product = buf.get("product", (h, w), np.float32)

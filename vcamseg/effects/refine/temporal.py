@@ -36,8 +36,9 @@ class MotionAwareSmoother:
         self._state = None
         self._gray = None
 
-    def update(self, scores: np.ndarray, gray: np.ndarray, strength: float, motion_threshold: float,
-               spread: int) -> np.ndarray:
+    def update(
+        self, scores: np.ndarray, gray: np.ndarray, strength: float, motion_threshold: float, spread: int
+    ) -> np.ndarray:
         """Blend ``scores`` (float32 0..1) into the state and return it.
 
         ``gray`` is the frame (uint8, same size) the scores belong to; ``strength`` the share of

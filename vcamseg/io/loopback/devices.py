@@ -84,10 +84,13 @@ def resolve_output_device(spec: str, sysfs_root: str = SYSFS_VIDEO4LINUX) -> str
         raise OutputError(
             f"no v4l2loopback device with card label {label!r} (loopback devices: {known})",
             fix=f"load the module with that label: {modprobe_command(label)} "
-                "(or set output.device to one of the devices above)")
+            "(or set output.device to one of the devices above)",
+        )
     if not os.path.exists(spec):
-        raise OutputError(f"virtual camera {spec} does not exist",
-                          fix=f"load v4l2loopback: {MODPROBE_HINT} (then use {DEFAULT_DEVICE} or label:{CARD_LABEL})")
+        raise OutputError(
+            f"virtual camera {spec} does not exist",
+            fix=f"load v4l2loopback: {MODPROBE_HINT} (then use {DEFAULT_DEVICE} or label:{CARD_LABEL})",
+        )
     return spec
 
 

@@ -143,8 +143,9 @@ class EventReaderMonitor(_MonitorThread):
 
     method = "event"
 
-    def __init__(self, path: str, resync_interval_s: float = 10.0,
-                 on_change: Callable[[ReaderState], None] | None = None) -> None:
+    def __init__(
+        self, path: str, resync_interval_s: float = 10.0, on_change: Callable[[ReaderState], None] | None = None
+    ) -> None:
         super().__init__(path, on_change)
         self.resync_interval_s = resync_interval_s
         self._absent_readings = 0
@@ -199,8 +200,14 @@ class InotifyReaderMonitor(_MonitorThread):
 
     method = "inotify"
 
-    def __init__(self, path: str, min_hold_s: float = 0.7, on_change: Callable[[ReaderState], None] | None = None,
-                 *, baseline_from_proc: bool = True) -> None:
+    def __init__(
+        self,
+        path: str,
+        min_hold_s: float = 0.7,
+        on_change: Callable[[ReaderState], None] | None = None,
+        *,
+        baseline_from_proc: bool = True,
+    ) -> None:
         super().__init__(path, on_change)
         self.min_hold_s = min_hold_s
         self.baseline_from_proc = baseline_from_proc
@@ -254,8 +261,11 @@ class InotifyReaderMonitor(_MonitorThread):
             poller.poll(timeout * 1000)
             for event in inotify.read():
                 if event.mask & IN_Q_OVERFLOW:
-                    log.warning("inotify queue overflow on %s: reader count unknown for %.0f s",
-                                self.path, DISTRUST_AFTER_OVERFLOW_S)
+                    log.warning(
+                        "inotify queue overflow on %s: reader count unknown for %.0f s",
+                        self.path,
+                        DISTRUST_AFTER_OVERFLOW_S,
+                    )
                     self._baseline()
                     self._distrust_until = time.monotonic() + DISTRUST_AFTER_OVERFLOW_S
                 elif event.mask & IN_IGNORED:  # node deleted (module unloaded): watch again when it is back
@@ -280,8 +290,14 @@ class InotifyReaderMonitor(_MonitorThread):
         self._set_state(held, "open/close count")
 
 
-def create_monitor(path: str, method: str, *, resync_interval_s: float = 10.0, min_hold_s: float = 0.7,
-                   on_change: Callable[[ReaderState], None] | None = None) -> ReaderMonitor:
+def create_monitor(
+    path: str,
+    method: str,
+    *,
+    resync_interval_s: float = 10.0,
+    min_hold_s: float = 0.7,
+    on_change: Callable[[ReaderState], None] | None = None,
+) -> ReaderMonitor:
     """``auto``: the event when the driver supports it, else inotify."""
     if method == "off":
         return AlwaysWatched()
@@ -293,4 +309,3 @@ def create_monitor(path: str, method: str, *, resync_interval_s: float = 10.0, m
         return EventReaderMonitor(path, resync_interval_s, on_change)
     log.info("%s has no client-usage event (v4l2loopback < 0.13): detecting readers with inotify", path)
     return InotifyReaderMonitor(path, min_hold_s, on_change)
-

@@ -36,8 +36,10 @@ class VideoFileSink(SinkBase):
         _check_folder(path)
         self._writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*fourcc), fps, (width, height))
         if not self._writer.isOpened():
-            raise OutputError(f"cannot write video {path} with codec {fourcc}",
-                              fix="use .mp4 (mp4v), .avi (MJPG) or .mkv (XVID), or set output.codec")
+            raise OutputError(
+                f"cannot write video {path} with codec {fourcc}",
+                fix="use .mp4 (mp4v), .avi (MJPG) or .mkv (XVID), or set output.codec",
+            )
         self.path = path
         self.width, self.height, self.fps = width, height, fps
         self.frames = 0

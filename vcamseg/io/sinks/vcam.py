@@ -35,8 +35,17 @@ class VirtualCameraSink(SinkBase):
     pyvirtualcam backend name (tests register their own; only ``v4l2loopback`` is checked and told
     the frame rate). ``health_check_interval_s``: how often ``send`` checks the node still exists."""
 
-    def __init__(self, device: str, width: int, height: int, fps: float, pixel_format: str = "I420",
-                 *, backend: str = "v4l2loopback", health_check_interval_s: float = HEALTH_CHECK_INTERVAL_S) -> None:
+    def __init__(
+        self,
+        device: str,
+        width: int,
+        height: int,
+        fps: float,
+        pixel_format: str = "I420",
+        *,
+        backend: str = "v4l2loopback",
+        health_check_interval_s: float = HEALTH_CHECK_INTERVAL_S,
+    ) -> None:
         import pyvirtualcam
 
         path = resolve_output_device(device)
@@ -103,10 +112,12 @@ def _open_error(path: str, exc: Exception) -> OutputError:
             f"cannot reopen the virtual camera {path}: v4l2loopback {shown} with exclusive_caps=1 does not accept a "
             "new writer after the previous one closed (a known limitation of the module before 0.13, "
             "v4l2loopback issue #442); pyvirtualcam said: " + str(exc),
-            fix=f"install v4l2loopback >= 0.13 (Debian: bookworm-backports), or reload the module: {reload}")
+            fix=f"install v4l2loopback >= 0.13 (Debian: bookworm-backports), or reload the module: {reload}",
+        )
     return OutputError(
         f"cannot open the virtual camera {path}: {exc}",
-        fix=f"check that no other program writes to it; if it stays unusable, reload the module: {reload}")
+        fix=f"check that no other program writes to it; if it stays unusable, reload the module: {reload}",
+    )
 
 
 def _check_loopback(path: str) -> None:
@@ -119,13 +130,16 @@ def _check_loopback(path: str) -> None:
     try:
         info = v4l2.device_info(path)
     except PermissionError:
-        raise OutputError(f"no permission to open {path}",
-                          fix="add your user to the 'video' group (sudo usermod -aG video $USER, then log in again)"
-                          ) from None
+        raise OutputError(
+            f"no permission to open {path}",
+            fix="add your user to the 'video' group (sudo usermod -aG video $USER, then log in again)",
+        ) from None
     except OSError as exc:
-        raise OutputError(f"{path} is not a V4L2 device ({exc.strerror})",
-                          fix=f"load v4l2loopback: {MODPROBE_HINT}") from None
+        raise OutputError(
+            f"{path} is not a V4L2 device ({exc.strerror})", fix=f"load v4l2loopback: {MODPROBE_HINT}"
+        ) from None
     if not info.is_loopback:
-        raise OutputError(f"{path} is a real camera ({info.card}, driver {info.driver}), not a v4l2loopback device",
-                          fix=f"set output.device to the loopback device, e.g. label:{CARD_LABEL} "
-                              "(see `vcamseg devices`)")
+        raise OutputError(
+            f"{path} is a real camera ({info.card}, driver {info.driver}), not a v4l2loopback device",
+            fix=f"set output.device to the loopback device, e.g. label:{CARD_LABEL} (see `vcamseg devices`)",
+        )

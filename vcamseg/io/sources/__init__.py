@@ -63,8 +63,9 @@ class Source(Protocol):
 
     def __enter__(self) -> Self: ...
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None: ...
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
 
 
 SourceFactory = Callable[[], Source]
@@ -92,16 +93,19 @@ def open_source(cfg: SourceConfig, *, paced: bool = True, count: int | None = No
         return TestPatternSource(cfg.width, cfg.height, cfg.fps, paced=paced, count=count)
     path = Path(cfg.device).expanduser()
     if not path.is_file():
-        raise InputError(f"source {cfg.device} does not exist",
-                         fix="give a camera (/dev/video0 or an index), a video or image file, or 'test'")
+        raise InputError(
+            f"source {cfg.device} does not exist",
+            fix="give a camera (/dev/video0 or an index), a video or image file, or 'test'",
+        )
     # Paced (the daemon), a file stands in for a camera: removing or replacing it is noticed.
     if kind == "image":
         return ImageSource(path, cfg.fps, paced=paced, count=count, watch=paced)
     return VideoFileSource(path, loop=cfg.loop, paced=paced, watch=paced)
 
 
-def source_factory(cfg: SourceConfig, *, paced: bool = True, count: int | None = None,
-                   first: Source | None = None) -> SourceFactory:
+def source_factory(
+    cfg: SourceConfig, *, paced: bool = True, count: int | None = None, first: Source | None = None
+) -> SourceFactory:
     """A callable that (re)opens the source: the pipeline calls it again after a failure. ``first``:
     an already opened source, handed out by the first call. A file that went missing since the
     start is a lost source too (retried, with the placeholder shown), not the end of the daemon."""
@@ -118,5 +122,14 @@ def source_factory(cfg: SourceConfig, *, paced: bool = True, count: int | None =
     return reopen
 
 
-__all__ = ["EndOfStream", "Source", "SourceBase", "SourceError", "SourceFactory", "SourceKind", "open_source",
-           "source_factory", "source_kind"]
+__all__ = [
+    "EndOfStream",
+    "Source",
+    "SourceBase",
+    "SourceError",
+    "SourceFactory",
+    "SourceKind",
+    "open_source",
+    "source_factory",
+    "source_kind",
+]

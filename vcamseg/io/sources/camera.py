@@ -27,8 +27,9 @@ class CameraSource(SourceBase):
 
     live = True
 
-    def __init__(self, device: str, width: int, height: int, fps: float, fourcc: str = "MJPG",
-                 warmup_frames: int = 5) -> None:
+    def __init__(
+        self, device: str, width: int, height: int, fps: float, fourcc: str = "MJPG", warmup_frames: int = 5
+    ) -> None:
         self.device = device
         target: int | str = int(device) if device.isdigit() else device
         if isinstance(target, str) and not os.path.exists(target):
@@ -36,8 +37,9 @@ class CameraSource(SourceBase):
         cap = cv2.VideoCapture(target, cv2.CAP_V4L2)
         if not cap.isOpened():
             cap.release()
-            raise SourceError(f"camera {device} cannot be opened (busy, or no permission: is your user in "
-                              "the 'video' group?)")
+            raise SourceError(
+                f"camera {device} cannot be opened (busy, or no permission: is your user in the 'video' group?)"
+            )
         if fourcc != "auto":
             cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter.fourcc(*fourcc))
         cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
@@ -55,11 +57,18 @@ class CameraSource(SourceBase):
         self.fourcc = fourcc_text(int(code) if code and math.isfinite(code) else 0)
         self.description = f"camera {device} ({self.width}x{self.height} {self.fourcc} {self.fps:g} fps)"
         asked = f"{width}x{height} {fourcc} {fps:g} fps"
-        if (self.width, self.height) != (width, height) or abs(self.fps - fps) > 0.5 or \
-                (fourcc != "auto" and self.fourcc != fourcc):
-            log.warning("camera %s: asked for %s, got %s (it does not offer that mode: see `vcamseg devices`; "
-                        "frames are scaled to the output size)", device, asked,
-                        f"{self.width}x{self.height} {self.fourcc} {self.fps:g} fps")
+        if (
+            (self.width, self.height) != (width, height)
+            or abs(self.fps - fps) > 0.5
+            or (fourcc != "auto" and self.fourcc != fourcc)
+        ):
+            log.warning(
+                "camera %s: asked for %s, got %s (it does not offer that mode: see `vcamseg devices`; "
+                "frames are scaled to the output size)",
+                device,
+                asked,
+                f"{self.width}x{self.height} {self.fourcc} {self.fps:g} fps",
+            )
         else:
             log.info("camera %s: %s", device, asked)
         self._blank_run = 0

@@ -39,15 +39,18 @@ class VideoFileSource(SourceBase):
         cap = cv2.VideoCapture(str(path))
         if not cap.isOpened():
             cap.release()
-            raise InputError(f"video {path} cannot be opened",
-                             fix="use a format OpenCV's FFmpeg reads (mp4, mkv, avi, webm)")
+            raise InputError(
+                f"video {path} cannot be opened", fix="use a format OpenCV's FFmpeg reads (mp4, mkv, avi, webm)"
+            )
         # Decoded now, so that a file that opens but holds no picture (empty, cut off) is refused
         # here, like a missing one, instead of failing at every read.
         ok, first = cap.read()
         if not ok or first is None or first.size == 0:
             cap.release()
-            raise InputError(f"video {path} has no readable frames",
-                             fix="use a complete video file in a format OpenCV's FFmpeg reads (mp4, mkv, avi, webm)")
+            raise InputError(
+                f"video {path} has no readable frames",
+                fix="use a complete video file in a format OpenCV's FFmpeg reads (mp4, mkv, avi, webm)",
+            )
         self._cap = cap
         self._pending: np.ndarray | None = first
         self.height, self.width = first.shape[:2]
@@ -90,8 +93,9 @@ class ImageSource(SourceBase):
 
     live = False
 
-    def __init__(self, path: Path, fps: float, *, paced: bool = True, count: int | None = None,
-                 watch: bool = False) -> None:
+    def __init__(
+        self, path: Path, fps: float, *, paced: bool = True, count: int | None = None, watch: bool = False
+    ) -> None:
         self._identity = FileIdentity(path) if watch else None
         self._image = image = read_image(path)  # BGR uint8, or InputError naming the file
         self.height, self.width = image.shape[:2]

@@ -51,7 +51,7 @@ class TestPatternSource(SourceBase):
         self._index += 1
         w, h = self.width, self.height
         offset = int(t * SCROLL_PX_PER_S) % w
-        frame = self._strip[:, offset:offset + w].copy()
+        frame = self._strip[:, offset : offset + w].copy()
         # A head-and-shoulders figure, swaying: something person-shaped in front of the bands.
         cx = int(w / 2 + 0.12 * w * np.sin(2 * np.pi * t / 4.0))
         unit = min(w, h)
@@ -66,6 +66,7 @@ class TestPatternSource(SourceBase):
         thickness = max(1, int(2 * scale))
         (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
         cv2.rectangle(frame, (6, 6), (18 + tw, 18 + th + base), (0, 0, 0), -1)
-        cv2.putText(frame, text, (12, 12 + th), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), thickness,
-                    cv2.LINE_AA)
+        cv2.putText(
+            frame, text, (12, 12 + th), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), thickness, cv2.LINE_AA
+        )
         return frame

@@ -60,8 +60,12 @@ def convert(graph: BodyPixGraph, cache_dir: Path) -> Path | bytes:
     try:
         replace_file(target, content)
     except OSError as exc:
-        log.warning("could not cache the TFLite conversion in %s (%s); running it from memory, and converting "
-                    "again at the next start", target.parent, exc.strerror or exc)
+        log.warning(
+            "could not cache the TFLite conversion in %s (%s); running it from memory, and converting "
+            "again at the next start",
+            target.parent,
+            exc.strerror or exc,
+        )
         return content
     return target
 
@@ -99,8 +103,14 @@ class TFLiteBackend:
 
     name = "tflite"
 
-    def __init__(self, graph: BodyPixGraph, threads: int, cache_dir: Path, model: Path | bytes | None = None,
-                 precision: Precision = "float") -> None:
+    def __init__(
+        self,
+        graph: BodyPixGraph,
+        threads: int,
+        cache_dir: Path,
+        model: Path | bytes | None = None,
+        precision: Precision = "float",
+    ) -> None:
         if model is None:
             model = convert(graph, cache_dir)
         self.precision = precision

@@ -18,8 +18,9 @@ from vcamseg.segmentation.selfie import blend
 _OUT = OUTPUT_INDEX
 
 
-def decode(outputs: tuple[np.ndarray, ...], geom: Geometry, cfg: SegmentationConfig,
-           selfie_scores: np.ndarray | None = None) -> Segmentation:
+def decode(
+    outputs: tuple[np.ndarray, ...], geom: Geometry, cfg: SegmentationConfig, selfie_scores: np.ndarray | None = None
+) -> Segmentation:
     """The `Segmentation` of one frame from the model's outputs (graph.OUTPUTS order, batch
     dimension dropped) and, with model.selfie on, the selfie model's scores (blended into
     BodyPix's at ``cfg.selfie_weight``). Poses and the people grid are decoded here (multi-person
