@@ -71,7 +71,7 @@ def test_ci_and_the_readme_install_from_the_locks() -> None:
     readme = (REPO / "README.md").read_text()
     assert ci == (
         "python3 -m venv .venv && .venv/bin/pip install -r requirements-test.lock -e '.[test]' && "
-        ".venv/bin/ruff check . && .venv/bin/python -m pytest"
+        ".venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/python -m pytest"
     )
     assert f"```sh\n{ci}\n```" in readme  # the README's test command, verbatim
     assert "python3 -m venv .venv && .venv/bin/pip install -r requirements.lock -e . && " in readme
