@@ -7,7 +7,8 @@ Two cases, each over several runs (a fresh daemon each):
 
 * streaming: `vcamseg run` with the default config, a real video upscaled to 1280x720 at 30 fps as
   its source (MJPG, looped, paced like a webcam; as benchmarks/daemon.py) and the null output;
-  SIGTERM once frames flow (its first stats line with frames) and --streaming seconds more;
+  SIGTERM once frames flow (its status, over the control socket, counts frames sent) and
+  --streaming seconds more;
 * first model loading: the same with an empty model cache, SIGTERM as soon as the log says the
   model is being converted to TFLite (TensorFlow imported, no frame yet): the stop must not wait
   for the load.
@@ -24,22 +25,43 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from daemon_harness import DEFAULT_VIDEO, FPS, HEIGHT, WIDTH, CpuMeter, daemon_env, upscale
 
+from vcamseg.service.client import NoDaemon, request
+
 START_TIMEOUT_S = 300.0  # the first start converts the model (TensorFlow, then TFLite): tens of seconds
 STOP_TIMEOUT_S = 10.0  # systemd's TimeoutStopSec: after this the run counts as hung (killed)
-STREAMING = re.compile(r"stats: [1-9][0-9]* frames")
 LOADING = "to TFLite"  # "converting model-stride16.json to TFLite (once; cached in ...)"
+
+Trigger = Callable[[Path], bool]  # given the log file: has the moment to send SIGTERM come?
+
+
+def streaming(socket: Path) -> Trigger:
+    """Frames flow: the daemon's status (what `vcamseg status --json` prints) counts frames sent."""
+
+    def check(_log: Path) -> bool:
+        try:
+            pipeline = request(socket, {"cmd": "status"}, timeout_s=5)["status"]["pipeline"]
+        except NoDaemon:
+            return False  # not listening yet
+        return pipeline is not None and pipeline["frames"]["out"] > 0
+
+    return check
+
+
+def logged(text: str) -> Trigger:
+    """An event the log announces (the model conversion starting: no status has it)."""
+    return lambda log: text in log.read_text(errors="replace")
 
 
 @dataclass
@@ -50,8 +72,10 @@ class Run:
     stopped_before_model: bool  # no "inference device:" line: the model never finished loading
 
 
-def one_run(command: list[str], log_path: Path, trigger: re.Pattern[str] | str, streaming_s: float) -> Run:
-    """Start the daemon, wait for ``trigger`` in its log and ``streaming_s`` more, SIGTERM it and
+def one_run(
+    command: list[str], log_path: Path, trigger: Trigger, what: str, streaming_s: float, poll_s: float = 0.1
+) -> Run:
+    """Start the daemon, wait for ``trigger`` (``what``: for the errors) and ``streaming_s`` more, SIGTERM it and
     time its exit. The log goes to a file, polled: a pipe left unread while waiting for the exit
     could block the daemon's last log lines and lengthen its stop."""
     with log_path.open("w") as log:
@@ -59,16 +83,14 @@ def one_run(command: list[str], log_path: Path, trigger: re.Pattern[str] | str, 
     cpu = CpuMeter(proc.pid)
     deadline = time.monotonic() + START_TIMEOUT_S
     try:
-        while not _found(trigger, log_path.read_text(errors="replace")):
+        while not trigger(log_path):
             if proc.poll() is not None:
                 raise SystemExit(
-                    f"the daemon exited ({proc.returncode}) before {trigger!r}:\n{log_path.read_text()[-3000:]}"
+                    f"the daemon exited ({proc.returncode}) before {what}:\n{log_path.read_text()[-3000:]}"
                 )
             if time.monotonic() > deadline:
-                raise SystemExit(
-                    f"no {trigger!r} in the log within {START_TIMEOUT_S:g} s:\n{log_path.read_text()[-3000:]}"
-                )
-            time.sleep(0.01)  # the loading case must catch the conversion while it runs
+                raise SystemExit(f"not {what} within {START_TIMEOUT_S:g} s:\n{log_path.read_text()[-3000:]}")
+            time.sleep(poll_s)
         time.sleep(streaming_s)
         other = cpu.percent()[1]
         sent = time.monotonic()
@@ -83,10 +105,6 @@ def one_run(command: list[str], log_path: Path, trigger: re.Pattern[str] | str, 
             proc.kill()
             proc.wait()
     return Run(seconds, code, other, "inference device:" not in log_path.read_text(errors="replace"))
-
-
-def _found(trigger: re.Pattern[str] | str, text: str) -> bool:
-    return bool(trigger.search(text)) if isinstance(trigger, re.Pattern) else trigger in text
 
 
 def report(case: str, runs: list[Run]) -> None:
@@ -175,15 +193,29 @@ def main(argv: list[str] | None = None) -> int:
         # The first streaming run fills the cache (conversion); the others start warm, as a
         # daemon does every day. Only the stop is timed, so that first start costs nothing here.
         streaming = [
-            one_run(command(folder / "cache"), folder / f"streaming-{i}.log", STREAMING, args.streaming)
+            one_run(
+                command(folder / "cache"),
+                folder / f"streaming-{i}.log",
+                streaming(folder / "control.sock"),
+                "frames flowed",
+                args.streaming,
+            )
             for i in range(args.runs)
         ]
-        inference = re.search(r"inference device: (.*)", (folder / "streaming-0.log").read_text(errors="replace"))
-        print(f"inference: {inference.group(1) if inference else '?'}")
+        first_log = (folder / "streaming-0.log").read_text(errors="replace").splitlines()
+        inference = next((ln.split("inference device: ", 1)[1] for ln in first_log if "inference device: " in ln), "?")
+        print(f"inference: {inference}")
         report(f"streaming (SIGTERM {args.streaming:g} s after the first frames)", streaming)
         if args.loading_runs > 0:
             loading = [
-                one_run(command(folder / f"cold-{i}"), folder / f"loading-{i}.log", LOADING, 0.0)
+                one_run(
+                    command(folder / f"cold-{i}"),
+                    folder / f"loading-{i}.log",
+                    logged(LOADING),
+                    "the model conversion started",
+                    0.0,
+                    poll_s=0.01,  # catch the conversion while it runs
+                )
                 for i in range(args.loading_runs)
             ]
             report("first model loading (SIGTERM during the TFLite conversion)", loading)

@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -68,10 +67,6 @@ TF_BODYPIX_OUTPUT_NAMES = {
     "displacement_fwd": "displacement_fwd",
     "displacement_bwd": "displacement_bwd",
 }
-SUMMARY = re.compile(
-    r"processed (?P<frames>\d+) frames -> .*?: (?P<fps>[0-9.]+) fps \(wall\), CPU (?P<cpu>[0-9.]+|-) ms/frame, "
-    r"latency p50 (?P<p50>[0-9.]+|-) ms, p95 (?P<p95>[0-9.]+|-) ms"
-)
 RESULT_PREFIX = "VS_TF_BODYPIX_RESULT "
 QUIET_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1"}
 
@@ -288,6 +283,7 @@ def vcamseg_command(effect: str, args: argparse.Namespace, like_for_like: bool) 
         effect,
         "--frames",
         str(args.warmup + args.frames),
+        "--json",
         "--set",
         f"model.dir={MODEL_DIR}",
         "--set",
@@ -313,20 +309,18 @@ def vcamseg_command(effect: str, args: argparse.Namespace, like_for_like: bool) 
     return command
 
 
-def _number(text: str) -> float | None:
-    return None if text == "-" else float(text)
-
-
 def run_vcamseg(effect: str, args: argparse.Namespace, like_for_like: bool) -> Run:
     stdout, other = _run_measured(vcamseg_command(effect, args, like_for_like))
-    match = SUMMARY.search(stdout)
-    if match is None:
-        raise RuntimeError(f"vcamseg process {effect}: no summary line in its output:\n{stdout[-2000:]}")
-    g = match.groupdict()
-    cpu = _number(g["cpu"])
+    # `process --json` prints the stats snapshot (the `status --json` shape) as its last line.
+    lines = [ln for ln in stdout.splitlines() if ln.startswith("{")]
+    if not lines:
+        raise RuntimeError(f"vcamseg process {effect}: no JSON stats in its output:\n{stdout[-2000:]}")
+    snap = json.loads(lines[-1])["pipeline"]
+    cpu = snap["ms"]["cpu_per_frame"]
     if cpu is None:
-        raise RuntimeError(f"vcamseg process {effect}: no CPU figure in {match.group(0)!r}")
-    return Run(int(g["frames"]), float(g["fps"]), cpu, _number(g["p50"]), _number(g["p95"]), None, other)
+        raise RuntimeError(f"vcamseg process {effect}: no CPU figure in its stats: {snap['ms']}")
+    ms = snap["ms"]
+    return Run(snap["frames"]["out"], snap["fps"]["overall"], cpu, ms["latency_p50"], ms["latency_p95"], None, other)
 
 
 # --- report ----------------------------------------------------------------------------------

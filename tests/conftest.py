@@ -18,13 +18,10 @@ from pathlib import Path
 import pytest
 
 from tests.mirror import Server, mirrors
+from tests.paths import DATA, MODELS, SHARED
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-REPO = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("VCAMSEG_SHARED", REPO.parent / "shared")).resolve()
-MODELS = SHARED / "models"
-DATA = SHARED / "data"
 HAVE_SHARED = MODELS.is_dir() and DATA.is_dir()
 if os.environ.get("VCAMSEG_NO_TF"):
     sys.modules["tensorflow"] = None  # type: ignore[assignment]  # any import of it raises ImportError

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from tests.paths import REPO, SHARED  # noqa: F401  (re-exported)
 from vcamseg.config import Config
 from vcamseg.imaging import mask_iou as iou  # noqa: F401  (re-exported: the tests' IoU is the product's)
 from vcamseg.pipeline.builder import segmenter_for
 from vcamseg.segmentation.segmenter import Segmenter
-
-REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("VCAMSEG_SHARED", REPO.parent / "shared")).resolve()
 
 
 def mobilenet_json(quant: str = "float", multiplier: str = "050", stride: int = 16, root: Path | None = None) -> Path:

@@ -3,6 +3,7 @@ on a real video, `vcamseg snapshot`, `vcamseg devices`."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -128,6 +129,20 @@ def test_process_frames_limit_and_image_output(data_dir: Path, tmp_path: Path) -
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("processed 3 frames")
     assert cv2.imread(str(out)).shape == (480, 640, 3)
+
+
+def test_process_json_prints_the_status_snapshot(data_dir: Path) -> None:
+    """Scripts and benchmarks read the figures as JSON (the shape of `status --json`), not the text."""
+    video = str(data_dir / "videos" / "intel_asl_thanks.mp4")
+    result = _cli("process", video, "null", "--frames", "4", "--json", *FAST)
+    assert result.returncode == 0, result.stderr
+    (line,) = result.stdout.strip().splitlines()
+    report = json.loads(line)
+    assert report["output"] == "null"
+    snap = report["pipeline"]
+    assert snap["frames"]["out"] == 4 and snap["frames"]["segmentations"] >= 1
+    assert snap["ms"]["cpu_per_frame"] > 0 and snap["fps"]["overall"] > 0
+    assert snap["state"]["source"] == "ended"
 
 
 def test_process_unknown_effect_is_one_clear_line(data_dir: Path, tmp_path: Path) -> None:

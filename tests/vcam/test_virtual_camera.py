@@ -29,8 +29,8 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared"
+from tests.paths import REPO, SHARED
+
 V4L2VM = SHARED / "tools" / "v4l2vm"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME_REAL", Path.home() / ".cache"))
 OUT = REPO / ".vcam-out"

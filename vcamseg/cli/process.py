@@ -2,12 +2,14 @@
 
 INPUT is a video or image; OUTPUT a video (.mp4, .avi, .mkv), an image (the last frame) or
 ``null`` (measure only). Prints one summary line at the end: frames, wall fps, CPU ms per frame,
-and the p50/p95 per-frame latency (read to written).
+and the p50/p95 per-frame latency (read to written); with ``--json``, the whole stats snapshot
+instead (the ``pipeline`` object of ``vcamseg status --json``), for scripts and benchmarks.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -46,6 +48,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--background", type=Path, metavar="PATH", help="background image/video for the effect that takes one"
     )
     p.add_argument("--frames", type=int, metavar="N", help="stop after N frames")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print the stats as JSON ({'output': OUTPUT, 'pipeline': the status --json snapshot})",
+    )
     add_config_args(p)
     p.set_defaults(handler=run)
 
@@ -141,5 +148,8 @@ def run(args: argparse.Namespace) -> int:
             pass
     if pipeline.error is not None:
         raise pipeline.error
-    print(summary(pipeline, args.output))
+    if args.json:
+        print(json.dumps({"output": args.output, "pipeline": pipeline.stats.snapshot()}))
+    else:
+        print(summary(pipeline, args.output))
     return 0
