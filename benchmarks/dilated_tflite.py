@@ -57,10 +57,9 @@ def _backends(
     import tensorflow as tf
 
     float_model = tf.lite.TFLiteConverter.from_concrete_functions([function]).convert()
-    form = BodyPixGraph(graph.path, graph.architecture, graph.output_stride, function, graph.digest)
     return (
         TFLiteBackend(graph, threads, cache, model=float_model),
-        TFLiteBackend(graph, threads, cache, model=convert_int8(form, calibration), precision="int8"),
+        TFLiteBackend(graph, threads, cache, model=convert_int8(graph, calibration, function), precision="int8"),
     )
 
 

@@ -1,8 +1,10 @@
-"""A BodyPix graph model as a TensorFlow function: frames in, the eight BodyPix outputs out."""
+"""A BodyPix graph model as a TensorFlow function: frames in, the eight BodyPix outputs out
+(built on first use: a cached TFLite conversion runs without TensorFlow)."""
 
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,9 +41,13 @@ _OUTPUT_SUFFIX = {
 IMAGENET_MEAN_RGB = (123.15, 115.90, 103.06)
 
 
-@dataclass(eq=False)  # compared by identity: it holds a TensorFlow function
+@dataclass(eq=False)  # compared by identity: it holds a TensorFlow function once built
 class BodyPixGraph:
-    """The loaded graph: ``function(image[1,H,W,3] float32) -> tuple of OUTPUTS``.
+    """A BodyPix graph: ``function(image[1,H,W,3] float32) -> tuple of OUTPUTS``.
+
+    TensorFlow is imported, and the graph built, only when ``function`` or `for_conversion` is
+    first used: on the CPU a cached TFLite conversion runs without it (TensorFlow's import costs
+    hundreds of MB and, on machines without a GPU, fills the log with CUDA probing).
 
     ``function`` runs on every TensorFlow device (dilated convolutions through SpaceToBatchND, see
     dilation.py); `for_conversion` is the graph as published, with its dilated kernels, which the
@@ -53,51 +59,97 @@ class BodyPixGraph:
     path: Path
     architecture: str  # "MobileNetV1" | "ResNet50"
     output_stride: int
-    function: Any  # tf.types.experimental.ConcreteFunction
     digest: str  # sha256 over model.json and shards: cache key for conversions
-    published: Any = None  # the GraphDef before the dilation rewrite (None: nothing was rewritten)
-    _for_conversion: Any = field(default=None, repr=False)
+    model: TfjsGraphModel = field(repr=False)
+    _built: _Built | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def function(self) -> Any:
+        """The TensorFlow concrete function (built, and its stride checked, on first use)."""
+        return self._build().function
+
+    @property
+    def built(self) -> bool:
+        """Whether TensorFlow has been needed (and imported) for this graph."""
+        return self._built is not None
 
     def for_conversion(self) -> Any:
         """The concrete function to hand to the TFLite converter."""
-        if self.published is None:
-            return self.function
-        if self._for_conversion is None:
-            self._for_conversion = _concrete_function(self.path, self.published)
-        return self._for_conversion
+        built = self._build()
+        if built.published is None:
+            return built.function
+        if built.for_conversion is None:
+            built.for_conversion = _concrete_function(self.path, built.published, self.model)
+        return built.for_conversion
+
+    def check_stride(self, actual: int) -> None:
+        """Raise ModelError when the graph's measured output stride is not the configured one."""
+        if actual != self.output_stride:
+            raise ModelError(
+                f"{self.path} has output stride {actual}, but the config says {self.output_stride}",
+                fix=f"set model.output_stride: {actual} or use the model-stride{self.output_stride}.json file",
+            )
+
+    def _build(self) -> _Built:
+        with self._lock:  # the int8 calibration thread and the segmenting thread may both ask
+            if self._built is None:
+                self._built = _build(self)
+            return self._built
+
+
+@dataclass(eq=False)
+class _Built:
+    function: Any  # tf.types.experimental.ConcreteFunction
+    published: Any  # the GraphDef before the dilation rewrite (None: nothing was rewritten)
+    for_conversion: Any = None
 
 
 def load_graph(model_json: Path, architecture: str, output_stride: int, *, digest: str) -> BodyPixGraph:
-    """Read the tfjs files and wrap them as a TensorFlow function with a dynamic input size.
+    """Read the tfjs model.json (its outputs and input checked; TensorFlow not needed yet).
     ``digest`` is the files' `model_digest` (`ModelFiles.digest`: the loading step computed it
-    while verifying them), the key of the graph's cached conversions."""
+    while verifying them), the key of the graph's cached conversions. The stride is checked when
+    the graph is first built, or by the caller on a cached conversion (`check_stride`)."""
+    model = read_model_json(model_json)
+    _output_map(model)
+    _single_input(model)
+    return BodyPixGraph(model_json, architecture, output_stride, digest, model)
+
+
+def _build(graph: BodyPixGraph) -> _Built:
+    """The TensorFlow function of ``graph``, its stride measured (imports TensorFlow)."""
     import tensorflow as tf
 
-    model = read_model_json(model_json)
-    weights = read_weights(model)
-    graph_def = to_graph_def(model, weights)
+    weights = read_weights(graph.model)
+    graph_def = to_graph_def(graph.model, weights)
     published = type(graph_def)()
     published.CopyFrom(graph_def)
     try:
         dilated = rewrite_dilations(graph_def)
     except ValueError as exc:
         raise ModelError(
-            f"{model_json}: {exc}, which a BodyPix graph does not have",
+            f"{graph.path}: {exc}, which a BodyPix graph does not have",
             fix="use an official BodyPix 2.0 model-stride*.json",
         ) from None
     if dilated:
-        log.debug("%s: %d dilated convolution(s) run through SpaceToBatchND", model_json.name, dilated)
-    function = _concrete_function(model_json, graph_def, model)
+        log.debug("%s: %d dilated convolution(s) run through SpaceToBatchND", graph.path.name, dilated)
+    function = _concrete_function(graph.path, graph_def, graph.model)
     try:
         actual = _measured_stride(function)
     except tf.errors.OpError as exc:
-        raise model_failure(f"{architecture} stride {output_stride} ({model_json})", "tensorflow", exc) from None
-    if actual != output_stride:
+        variant = f"{graph.architecture} stride {graph.output_stride} ({graph.path})"
+        raise model_failure(variant, "tensorflow", exc) from None
+    graph.check_stride(actual)
+    return _Built(function, published if dilated else None)
+
+
+def _single_input(model: TfjsGraphModel) -> str:
+    inputs = model.input_names
+    if len(inputs) != 1:
         raise ModelError(
-            f"{model_json} has output stride {actual}, but the config says {output_stride}",
-            fix=f"set model.output_stride: {actual} or use the model-stride{output_stride}.json file",
+            f"{model.path}: expected one input placeholder, found {inputs}", fix="use a BodyPix 2.0 model-stride*.json"
         )
-    return BodyPixGraph(model_json, architecture, output_stride, function, digest, published if dilated else None)
+    return inputs[0]
 
 
 def _concrete_function(model_json: Path, graph_def: Any, model: TfjsGraphModel | None = None) -> Any:
@@ -106,11 +158,7 @@ def _concrete_function(model_json: Path, graph_def: Any, model: TfjsGraphModel |
 
     model = model or read_model_json(model_json)
     names = _output_map(model)
-    inputs = model.input_names
-    if len(inputs) != 1:
-        raise ModelError(
-            f"{model_json}: expected one input placeholder, found {inputs}", fix="use a BodyPix 2.0 model-stride*.json"
-        )
+    inputs = [_single_input(model)]
 
     def _import() -> None:
         tf.compat.v1.import_graph_def(graph_def, name="")
@@ -147,12 +195,20 @@ def model_failure(variant: str, backend: str, exc: BaseException) -> ModelError:
     )
 
 
+STRIDE_PROBE_SIZE = 65  # a 65-pixel input gives a (64/stride + 1)-cell grid
+
+
+def stride_for_grid(cells: int) -> int:
+    """The output stride that maps a `STRIDE_PROBE_SIZE` input onto ``cells`` output cells."""
+    return 64 // max(1, cells - 1)
+
+
 def _measured_stride(function: Any) -> int:
-    """The graph's real output stride: a 65-pixel input gives a (64/stride + 1)-cell grid."""
+    """The graph's real output stride, run on TensorFlow."""
     import tensorflow as tf
 
-    cells = int(function(tf.zeros([1, 65, 65, 3]))[0].shape[1])
-    return 64 // max(1, cells - 1)
+    probe = tf.zeros([1, STRIDE_PROBE_SIZE, STRIDE_PROBE_SIZE, 3])
+    return stride_for_grid(int(function(probe)[0].shape[1]))
 
 
 def _output_map(model: TfjsGraphModel) -> dict[str, str]:

@@ -19,7 +19,7 @@ import numpy as np
 
 from vcamseg.imaging import mask_iou
 from vcamseg.segmentation.backends.base import Backend
-from vcamseg.segmentation.backends.tflite import TFLiteBackend, cache_path, convert, convert_int8, write_cache
+from vcamseg.segmentation.backends.tflite import TFLiteBackend, cache_path, cached, convert, convert_int8, write_cache
 from vcamseg.segmentation.graph import BodyPixGraph
 
 log = logging.getLogger(__name__)
@@ -32,8 +32,7 @@ MIN_AGREEMENT = 0.85  # mean IoU of the int8 and float person masks on the check
 
 
 def cached_int8(graph: BodyPixGraph, cache_dir: Path) -> Path | None:
-    path = cache_path(graph, cache_dir, "int8")
-    return path if path.is_file() and path.stat().st_size > 0 else None
+    return cached(graph, cache_dir, "int8")
 
 
 class Int8Calibrator:

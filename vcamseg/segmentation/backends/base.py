@@ -7,6 +7,7 @@ fake) to it.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from pathlib import Path
@@ -56,7 +57,22 @@ class Backend(Protocol):
         ...
 
 
+# Device nodes of the GPU drivers TensorFlow can use (NVIDIA's; ROCm's; WSL's GPU bridge). With
+# none of them there is no GPU to ask TensorFlow about.
+GPU_DEVICE_NODES = ("/dev/nvidiactl", "/dev/nvidia0", "/dev/kfd", "/dev/dxg")
+
+
+def gpu_driver_present() -> bool:
+    """Whether this machine has a GPU driver TensorFlow could use (no import: a look at /dev)."""
+    return any(Path(node).exists() for node in GPU_DEVICE_NODES)
+
+
+@functools.cache
 def gpu_names() -> list[str]:
+    """The GPUs TensorFlow sees. Without a GPU driver it is [] without importing TensorFlow: its
+    import costs hundreds of MB and logs failed CUDA calls on every machine without a GPU."""
+    if not gpu_driver_present():
+        return []
     import tensorflow as tf
 
     return [d.name for d in tf.config.list_physical_devices("GPU")]

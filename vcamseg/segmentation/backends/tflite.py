@@ -3,6 +3,9 @@ checksum and the TensorFlow version) and run by LiteRT's interpreter with XNNPAC
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import importlib.metadata
 import logging
 import os
 import warnings
@@ -13,7 +16,7 @@ import numpy as np
 
 from vcamseg.atomic import replace_file
 from vcamseg.errors import ModelError
-from vcamseg.segmentation.graph import BodyPixGraph
+from vcamseg.segmentation.graph import STRIDE_PROBE_SIZE, BodyPixGraph, stride_for_grid
 
 if TYPE_CHECKING:
     from vcamseg.segmentation.backends.base import Precision
@@ -35,20 +38,47 @@ def open_interpreter(model: Path | bytes, threads: int) -> Any:
 
 def cache_path(graph: BodyPixGraph, cache_dir: Path, precision: Precision = "float") -> Path:
     """Where the conversion of ``graph`` lives: keyed by the model files' sha256 and the converter."""
-    import tensorflow as tf
-
     suffix = "" if precision == "float" else f"-{precision}"
-    return cache_dir / "tflite" / f"{graph.digest[:32]}-tf{tf.__version__}{suffix}.tflite"
+    return cache_dir / "tflite" / f"{graph.digest[:32]}-tf{converter_version()}{suffix}.tflite"
+
+
+def cached(graph: BodyPixGraph, cache_dir: Path, precision: Precision = "float") -> Path | None:
+    """The cached conversion of ``graph`` at ``precision``, if there is one."""
+    path = cache_path(graph, cache_dir, precision)
+    return path if path.is_file() and path.stat().st_size > 0 else None
+
+
+@functools.cache
+def converter_version() -> str:
+    """TensorFlow's version (the converter's), read from its installed metadata: looking a
+    conversion up in the cache must not import TensorFlow."""
+    for dist in ("tensorflow", "tensorflow-cpu", "tf-nightly"):
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+            return importlib.metadata.version(dist)
+    import tensorflow as tf  # an install without metadata: ask the module itself
+
+    return tf.__version__
+
+
+def measured_stride(model: Path) -> int:
+    """The output stride of a TFLite conversion, run on LiteRT (no TensorFlow)."""
+    interp = open_interpreter(model, threads=1)
+    index = interp.get_input_details()[0]["index"]
+    interp.resize_tensor_input(index, [1, STRIDE_PROBE_SIZE, STRIDE_PROBE_SIZE, 3], strict=False)
+    interp.allocate_tensors()
+    interp.set_tensor(index, np.zeros((1, STRIDE_PROBE_SIZE, STRIDE_PROBE_SIZE, 3), np.float32))
+    interp.invoke()
+    return stride_for_grid(int(interp.get_tensor(interp.get_output_details()[0]["index"]).shape[1]))
 
 
 def convert(graph: BodyPixGraph, cache_dir: Path) -> Path | bytes:
     """The .tflite file for ``graph``, converting and caching it when needed; the converted model
     itself (bytes) when the cache cannot be written (full, read-only): it runs from memory."""
+    target = cache_path(graph, cache_dir)
+    if cached(graph, cache_dir) is not None:
+        return target  # without importing TensorFlow
     import tensorflow as tf
 
-    target = cache_path(graph, cache_dir)
-    if target.is_file() and target.stat().st_size > 0:
-        return target
     log.info("converting %s to TFLite (once; cached in %s)", graph.path.name, target.parent)
     converter = tf.lite.TFLiteConverter.from_concrete_functions([graph.for_conversion()])
     try:
@@ -70,13 +100,14 @@ def convert(graph: BodyPixGraph, cache_dir: Path) -> Path | bytes:
     return target
 
 
-def convert_int8(graph: BodyPixGraph, calibration: list[np.ndarray]) -> bytes:
-    """Full-integer (int8) TFLite of ``graph``, its activation ranges calibrated on ``calibration``
-    (model inputs [1, h, w, 3] from real frames); float input and outputs, so it is a drop-in.
-    XNNPACK's int8 kernels run MobileNet ~2x faster than float on x86 (VNNI) and ARM."""
+def convert_int8(graph: BodyPixGraph, calibration: list[np.ndarray], function: Any = None) -> bytes:
+    """Full-integer (int8) TFLite of ``graph`` (or of ``function``, one form of it: benchmarks
+    compare them), its activation ranges calibrated on ``calibration`` (model inputs [1, h, w, 3]
+    from real frames); float input and outputs, so it is a drop-in. XNNPACK's int8 kernels run
+    MobileNet ~2x faster than float on x86 (VNNI) and ARM."""
     import tensorflow as tf
 
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([graph.for_conversion()])
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([function or graph.for_conversion()])
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = lambda: ([image] for image in calibration)
     try:
