@@ -158,6 +158,10 @@ def report(samples: list[Sample], inference: str | None = None) -> None:
         f"latency p50 {fmt(ms['latency_p50'])}, p95 {fmt(ms['latency_p95'])} over the last 600 frames; worst "
         f"20 s-window p95 {fmt(worst_p95)} (target <= 50 ms)"
     )
+    stages = last.pipeline.get("stages_ms")
+    if stages:  # the last 10 s; the model's stages once per segmentation, the others per frame
+        costs = ", ".join(f"{name} {fmt(v).removesuffix(' ms')}" for name, v in stages.items())
+        print(f"stages (ms per call): {costs}")
 
 
 if __name__ == "__main__":

@@ -22,8 +22,9 @@ from vcamseg.io.sources.base import check_frame
 from vcamseg.io.sources.pattern import TestPatternSource
 from vcamseg.pipeline import Pipeline, build_pipeline, settings_from
 from vcamseg.pipeline.builder import segmenter_for
+from vcamseg.pipeline.costs import STAGES
 from vcamseg.pipeline.frames import Frame, Slot
-from vcamseg.pipeline.report import log_line
+from vcamseg.pipeline.report import log_line, status_lines
 from vcamseg.segmentation.result import Segmentation
 from vcamseg.segmentation.segmenter import Segmenter
 
@@ -432,6 +433,26 @@ def test_stats_snapshot_is_json(segmenter: Segmenter) -> None:
     assert snap["state"]["source"] == "ended" and snap["state"]["readers"] == "n/a"
     assert set(snap["ms"]) >= {"segment_mean", "composite_mean", "latency_p50", "latency_p95", "cpu_per_frame"}
     assert "5 frames" in log_line(pipeline.stats.snapshot())
+    # A stand-in compositor that reports no costs leaves its stages unmeasured, not wrong.
+    assert snap["stages_ms"]["refine"] is None and snap["stages_ms"]["capture"] > 0
+
+
+def test_stage_costs_cover_every_stage_of_a_real_frame(segmenter: Segmenter, video: Path, tmp_path: Path) -> None:
+    """Where the time goes (`vcamseg status`'s stages): each stage of a real video through the real
+    model, the default effects and a file output reports a cost."""
+    cfg = _config(source={"device": str(video), "loop": False}, output={"device": str(tmp_path / "out.mp4")})
+    pipeline = build_pipeline(cfg, paced=False, max_frames=8, segmenter=segmenter)
+    pipeline.start()
+    assert pipeline.wait(60)
+    pipeline.stop()
+    snap = json.loads(json.dumps(pipeline.stats.snapshot()))
+    stages = snap["stages_ms"]
+    assert list(stages) == list(STAGES)
+    assert all(stages[name] > 0 for name in STAGES), stages
+    # The model's share is part of the segment stage's time, the refine and effects of composite's.
+    assert stages["model"] < snap["ms"]["segment_mean"]
+    assert stages["refine"] + stages["effects"] <= snap["ms"]["composite_mean"] + 0.5
+    assert any(line.startswith("  stages:     capture ") for line in status_lines(snap, idle=False))
 
 
 def test_opencv_threads_at_start_and_live(segmenter: Segmenter) -> None:

@@ -16,6 +16,7 @@ import pytest
 from vcamseg.config import Config, live
 from vcamseg.config.live import Live
 from vcamseg.pipeline.clock import FakeClock
+from vcamseg.pipeline.costs import STAGES, StageCosts
 from vcamseg.pipeline.idle import IdleController
 from vcamseg.pipeline.masks import MaskBoard
 from vcamseg.pipeline.report import Reporter, log_line, status_line, status_lines
@@ -357,3 +358,25 @@ def test_the_reporter_sends_the_status_at_once_and_logs_each_interval(caplog: py
     reporter.tick(0.0, 5.0)
     assert len(caplog.records) == 1, "0: no periodic log line"
     assert len(statuses) == 4
+
+
+def test_stage_costs_are_means_per_stage_and_reported_in_status() -> None:
+    costs = StageCosts()
+    for ms in (2.0, 4.0):
+        costs.record("capture", ms)
+
+    class Reporting:
+        def stage_costs(self) -> dict[str, float]:
+            return {"model": 9.0, "decoding": 1.5}
+
+    costs.record_all(Reporting())
+    costs.record_all(object())  # a stand-in that reports nothing: nothing recorded, no error
+    snap = costs.snapshot()
+    assert snap["capture"] == 3.0 and snap["model"] == 9.0 and snap["decoding"] == 1.5
+    assert snap["output"] is None and list(snap) == list(STAGES)
+    with pytest.raises(ValueError, match="unknown stage 'decode': one of capture, model_input"):
+        costs.record("decode", 1.0)
+    stats = PipelineStats()
+    stats.costs.record("model", 7.25)
+    (line,) = [ln for ln in status_lines(stats.snapshot(), idle=False) if "stages:" in ln]
+    assert "model 7.2" in line and "capture -" in line

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -42,6 +43,7 @@ class Compositor:
 
     def __init__(self, mask: MaskConfig, effects: Sequence[EffectConfig]) -> None:
         self.refiner = MaskRefiner(mask)
+        self._costs: dict[str, float] = {}
         self._configs: list[EffectConfig] = []
         self.effects: list[Effect] = []
         self._pending: _Stage | None = None
@@ -79,10 +81,17 @@ class Compositor:
                 "segmentation %s reused for a %dx%d frame: resizing it", seg.shape, frame.shape[1], frame.shape[0]
             )
             seg = seg.resized(frame.shape[:2])
+        start = time.perf_counter()
         seg = self.refiner.refine(frame, seg)
+        refined = time.perf_counter()
         for effect in self.effects:
             frame, seg = effect.apply(frame, seg)
+        self._costs = {"refine": (refined - start) * 1000.0, "effects": (time.perf_counter() - refined) * 1000.0}
         return frame
+
+    def stage_costs(self) -> dict[str, float]:
+        """The last frame's milliseconds by pipeline stage: the matte's refinement, the effects."""
+        return self._costs
 
     def close(self) -> None:
         """Stop effect threads (background video decoding)."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 
 import cv2
 import numpy as np
@@ -110,6 +111,7 @@ class CaptureLoop(Stage):
                 source = self._source if self._source is not None else self._open()
                 if source is None:
                     continue
+                started = time.thread_time()  # CPU: a webcam's wait for its next frame is not a cost
                 try:
                     image = source.read()
                 except EndOfStream:
@@ -118,7 +120,7 @@ class CaptureLoop(Stage):
                 except SourceError as exc:
                     self._failed(source, exc)
                     continue
-                if self._deliver(source, image):
+                if self._deliver(source, image, started):
                     return
         finally:
             if self._source is not None:
@@ -163,8 +165,9 @@ class CaptureLoop(Stage):
         self._source = None
         self._pause(retry_s)
 
-    def _deliver(self, source: Source, image: np.ndarray) -> bool:
-        """Hand ``image`` (scaled to the output size) to compose; True once ``max_frames`` were read."""
+    def _deliver(self, source: Source, image: np.ndarray, started: float) -> bool:
+        """Hand ``image`` (scaled to the output size) to compose; True once ``max_frames`` were read.
+        ``started``: the thread's CPU time before the read (the capture stage's cost)."""
         ctx = self.context
         if self._fresh:
             self._outage.back(source.description)
@@ -177,6 +180,7 @@ class CaptureLoop(Stage):
                 image, (ctx.width, ctx.height), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
             )
         self._seq += 1
+        ctx.stats.costs.record("capture", (time.thread_time() - started) * 1000.0)
         ctx.stats.captured()
         if self._frames.put(Frame(image, self._seq, now)) is not None and ctx.streaming.is_set():
             ctx.stats.dropped()

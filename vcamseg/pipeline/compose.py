@@ -87,5 +87,6 @@ class ComposeLoop(Stage):
             if out.shape[0] != ctx.height or out.shape[1] != ctx.width:
                 out = cv2.resize(out, (ctx.width, ctx.height), interpolation=cv2.INTER_LINEAR)
             ctx.stats.composited((time.perf_counter() - start) * 1000.0)
+            ctx.stats.costs.record_all(self.compositor)
             if self._outputs.put(Frame(out, frame.seq, frame.t_capture)) is not None and ctx.streaming.is_set():
                 ctx.stats.dropped()

@@ -7,6 +7,7 @@ meanwhile are not delivered. Offline a failed send is the end (SinkError raises)
 from __future__ import annotations
 
 import logging
+import time
 
 import numpy as np
 
@@ -39,8 +40,10 @@ class Output:
         if self.sink is None and not self._reopen(retry_s):
             return False
         assert self.sink is not None
+        start = time.thread_time()  # CPU: a sink's wait is not a cost
         try:
             self.sink.send(image)
+            self.stats.costs.record("output", (time.thread_time() - start) * 1000.0)
         except SinkError as exc:
             if not self.paced:
                 raise

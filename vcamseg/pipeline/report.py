@@ -74,7 +74,17 @@ def status_lines(snap: StatsSnapshot, idle: bool) -> list[str]:
         f"{frames['repeated']} repeated",
         f"  timings:    segment {_num(ms['segment_mean'])} ms, composite {_num(ms['composite_mean'])} ms, latency p50 "
         f"{_num(ms['latency_p50'])} / p95 {_num(ms['latency_p95'])} ms, CPU {_num(ms['cpu_per_frame'])} ms/frame",
+        *stages_line(snap),
     ]
+
+
+def stages_line(snap: StatsSnapshot) -> list[str]:
+    """``stages:`` with each stage's mean ms per call (none from a daemon too old to report them)."""
+    stages = snap.get("stages_ms")
+    if not stages:
+        return []
+    text = ", ".join(f"{name.replace('_', ' ')} {_num(ms)}" for name, ms in stages.items())
+    return [f"  stages:     {text} ms per call (model stages once per segmentation)"]
 
 
 StatusHook = Callable[[str], None]

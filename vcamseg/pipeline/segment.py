@@ -87,6 +87,7 @@ class SegmentLoop(Stage):
             start = time.perf_counter()
             seg = segmenter.segment(frame.image)
             ctx.stats.segmented((time.perf_counter() - start) * 1000.0)
+            ctx.stats.costs.record_all(segmenter)
             if ctx.stats.inference_device != segmenter.device:
                 ctx.stats.inference_on(segmenter.device)
             self._board.publish(frame.seq, seg)

@@ -18,6 +18,8 @@ from typing import TypedDict
 
 import numpy as np
 
+from vcamseg.pipeline.costs import StageCosts, StagesSnapshot
+
 WINDOW = 600  # recent samples kept per timing (20 s at 30 fps)
 FPS_WINDOW_S = 5.0
 
@@ -105,6 +107,7 @@ class StatsSnapshot(TypedDict):
     errors: ErrorsSnapshot
     fps: FpsSnapshot
     ms: MsSnapshot
+    stages_ms: StagesSnapshot  # mean ms per call of each stage (pipeline/costs.py)
 
 
 def _percentile(values: deque[float], q: float) -> float | None:
@@ -152,6 +155,7 @@ class PipelineStats:
         self.inference_device = "not started"
         self.source = ""
         self.sink = ""
+        self.costs = StageCosts()  # per-stage costs: recorded by the stages, read by status
         self._segment_ms: deque[float] = deque(maxlen=WINDOW)
         self._composite_ms: deque[float] = deque(maxlen=WINDOW)
         self._latency_ms: deque[float] = deque(maxlen=WINDOW)
@@ -325,4 +329,5 @@ class PipelineStats:
                     "latency_p95": _round(_percentile(self._latency_ms, 95)),
                     "cpu_per_frame": _round(cpu),
                 },
+                "stages_ms": self.costs.snapshot(),
             }

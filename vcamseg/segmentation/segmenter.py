@@ -95,6 +95,11 @@ class Segmenter:
             calibrator=self._calibrator if same_input else None,
         )
 
+    def stage_costs(self) -> dict[str, float]:
+        """The last call's milliseconds by pipeline stage (pipeline/costs.py names)."""
+        t = self.timings
+        return {"model_input": t.preprocess, "model": t.model, "decoding": t.decode}
+
     @property
     def device(self) -> str:
         return self._backend.device if self._backend is not None else "not started"
