@@ -2,7 +2,7 @@
 cropped to the person (or the group) and scaled back to its own size, the crop moved smoothly by
 a `FramingController` (framing.py: dead zone, bounded glide, release).
 
-Where people are, per model result: heads from the face parts (``left_face``/``right_face``,
+Where people are, per model result (averaged with the last result's, `NEW_RESULT_WEIGHT`): heads from the face parts (``left_face``/``right_face``,
 which every BodyPix result has), one per person with ``multi_person`` (the people map) or one per
 connected face region without it, else from the poses' head keypoints; bodies from the person
 mask (per person with ``multi_person``). The crop asked for:
@@ -33,9 +33,12 @@ from vcamseg.segmentation.result import Segmentation
 
 # The share of the output's height the main head takes.
 HEAD_SHARE = {"head": 0.4, "upper_body": 0.2}
-# People are located on every STEP-th pixel of the maps (a 1280x720 frame -> 320x180): exact
+# People are located on every STEP-th pixel of the maps (a 1280x720 frame -> 640x360): exact
 # enough for a crop, and cheap.
-STEP = 4
+STEP = 2
+# Each new result's crop is averaged with the last one by this weight: the model's frame-to-frame
+# noise (a few pixels of hair) halves, a real move still shows at once.
+NEW_RESULT_WEIGHT = 0.5
 # A head or body smaller than this share of the frame's area is noise, not a person.
 MIN_AREA = 0.0005
 # The head framed now stays the main one while it is at least this share of the largest.
@@ -68,7 +71,7 @@ class FrameEffect(EffectBase[FrameConfig]):
             self._located = None
         if self._located != (seg.result_id, seg.shape):  # the same result may come with several frames
             self._located = (seg.result_id, seg.shape)
-            self._wanted = self._wanted_crop(seg, controller)
+            self._wanted = _averaged(self._wanted, self._wanted_crop(seg, controller))
         crop = controller.step(self._wanted)
         if crop == controller.full:
             return frame, seg
@@ -94,6 +97,15 @@ class FrameEffect(EffectBase[FrameConfig]):
         x0, y0, x1, y1 = head
         crop_h = (y1 - y0) / HEAD_SHARE[cfg.target]
         return Crop((x0 + x1) / 2, y0 - cfg.headroom * crop_h + crop_h / 2, crop_h * controller.aspect)
+
+
+def _averaged(last: Crop | None, new: Crop | None) -> Crop | None:
+    if last is None or new is None:
+        return new
+    k = NEW_RESULT_WEIGHT
+    return Crop(
+        last.cx + k * (new.cx - last.cx), last.cy + k * (new.cy - last.cy), last.width + k * (new.width - last.width)
+    )
 
 
 def _main_head(heads: list[Bounds], framed: Crop | None) -> Bounds:

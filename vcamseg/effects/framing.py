@@ -4,9 +4,10 @@
 Per frame the controller gets the crop the subject asks for (or None: nobody found) and moves its
 crop toward it:
 
-* a dead zone: the goal only changes when the asked-for crop differs from it by more than
-  ``dead_zone`` of the crop's size (centre or size), so small movements and the model's own
-  jitter leave the picture still;
+* a dead zone: the goal only changes when the asked-for crop's centre differs from it by more
+  than ``dead_zone`` of the crop's size, or its size by more than twice that (a zoom that
+  breathes is the most visible jitter), so small movements and the model's own jitter leave the
+  picture still;
 * a glide: each frame the crop covers ``1 - smoothing`` of the way to the goal, at most
   ``max_speed`` x the frame's width (centre and width alike), and stops when less than a tenth of
   a pixel is left;
@@ -22,6 +23,8 @@ from dataclasses import dataclass, replace
 
 from vcamseg.config.effects import FrameConfig
 
+# The size's dead zone is this many times the centre's.
+ZOOM_DEAD_ZONE = 2.0
 # Below this many pixels of motion per frame the crop is where it should be (no endless creeping).
 _SETTLED_PX = 0.1
 
@@ -88,7 +91,7 @@ class FramingController:
         return (
             abs(wanted.cx - goal.cx) > zone * goal.width
             or abs(wanted.cy - goal.cy) > zone * height
-            or abs(wanted.width - goal.width) > zone * goal.width
+            or abs(wanted.width - goal.width) > ZOOM_DEAD_ZONE * zone * goal.width
         )
 
     def _glide(self, crop: Crop, goal: Crop) -> Crop:
