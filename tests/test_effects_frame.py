@@ -109,7 +109,7 @@ def test_a_group_stays_in_frame(children) -> None:
     """target: group on two children moving on a bed: after settling, at least 95 % of each
     child's pixels are inside the crop in every frame (and the crop did zoom in)."""
     frames, segs = children
-    h, w = frames[0].shape[:2]
+    w = frames[0].shape[1]
     widths = []
     for i, (_, _, (x, y, bw, bh)) in enumerate(_run(FrameEffect(FrameConfig(target="group")), frames, segs)):
         widths.append(bw)
@@ -130,7 +130,7 @@ def test_no_borders_and_the_segmentation_moves_with_the_picture(signer) -> None:
     segmenter = make_segmenter()
     h, w = frames[0].shape[:2]
     for i, (out, out_seg, (x, y, bw, bh)) in enumerate(_run(FrameEffect(FrameConfig(target="head")), frames, segs)):
-        assert -1e-6 <= x and -1e-6 <= y and x + bw <= w + 1e-6 and y + bh <= h + 1e-6
+        assert x >= -1e-6 and y >= -1e-6 and x + bw <= w + 1e-6 and y + bh <= h + 1e-6
         for edge in (out[0], out[-1], out[:, 0], out[:, -1]):
             assert (edge.max(axis=1) > 0).mean() > 0.99
         if i in (SETTLE, 70):
@@ -158,9 +158,10 @@ def test_a_blur_after_frame_is_aligned(signer) -> None:
 
 
 def test_it_eases_back_to_the_full_frame_when_nobody_is_found(signer) -> None:
-    """Framed on the signer (the clip forward and backward), then results with nobody in them (BodyPix sees a face in the empty
-    room of intel_one_by_one_person, so an empty result stands for "nobody"): it holds for
-    release_after frames, then glides back to the full frame and passes the picture unchanged."""
+    """Framed on the signer (the clip forward and backward), then results with nobody in them
+    (BodyPix sees a face in the empty room of intel_one_by_one_person, so an empty result stands
+    for "nobody"): it holds for release_after frames, then glides back to the full frame and
+    passes the picture unchanged."""
     frames, segs = signer
     effect = FrameEffect(FrameConfig(target="head", release_after=20))
     *_, (_, _, framed) = _run(effect, frames + frames[::-1], segs + segs[::-1])  # settled

@@ -2,10 +2,11 @@
 cropped to the person (or the group) and scaled back to its own size, the crop moved smoothly by
 a `FramingController` (framing.py: dead zone, bounded glide, release).
 
-Where people are, per model result (averaged with the last result's, `NEW_RESULT_WEIGHT`): heads from the face parts (``left_face``/``right_face``,
-which every BodyPix result has), one per person with ``multi_person`` (the people map) or one per
-connected face region without it, else from the poses' head keypoints; bodies from the person
-mask (per person with ``multi_person``). The crop asked for:
+Where people are, per model result (averaged with the last result's, `NEW_RESULT_WEIGHT`):
+heads from the face parts (``left_face``/``right_face``, which every BodyPix result has), one
+per person with ``multi_person`` (the people map) or one per connected face region without it,
+else from the poses' head keypoints; bodies from the person mask (per person with
+``multi_person``). The crop asked for:
 
 * ``head`` / ``upper_body``: the main head (the largest, or the one framed now while it is nearly
   as large: no hopping between two similar faces) fills ``HEAD_SHARE`` of the output's height,
