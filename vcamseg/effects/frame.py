@@ -191,11 +191,11 @@ def _regions(mask: np.ndarray, shape: tuple[int, int]) -> list[Bounds | None]:
 
 def _bounds(mask: np.ndarray, shape: tuple[int, int]) -> Bounds | None:
     """The bounds of a reduced bool mask in frame pixels (None: too small to be a person)."""
-    if mask.sum() < max(MIN_AREA * mask.size, 4):
+    cells = mask.view(np.uint8)
+    if cv2.countNonZero(cells) < max(MIN_AREA * mask.size, 4):
         return None
-    rows = np.flatnonzero(mask.any(axis=1))
-    cols = np.flatnonzero(mask.any(axis=0))
-    return _scaled_bounds(cols[0], rows[0], cols[-1] + 1, rows[-1] + 1, shape)
+    x, y, w, h = cv2.boundingRect(cells)
+    return _scaled_bounds(x, y, x + w, y + h, shape)
 
 
 def _scaled_bounds(x0: int, y0: int, x1: int, y1: int, shape: tuple[int, int]) -> Bounds:
