@@ -81,8 +81,8 @@ class FrameConfig(EffectConfig):
         0.06,
         ge=0.0,
         le=0.5,
-        description="The crop stays put until the framed subject moves (or grows) by more than this share of "
-        "the crop's size: no jitter while you sit still.",
+        description="The crop stays put until the framed subject moves by more than this share of the crop's "
+        "size (or grows or shrinks by twice that): no jitter while you sit still.",
     )
     max_speed: float = Field(
         0.015,
