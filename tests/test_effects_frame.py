@@ -12,9 +12,10 @@ import pytest
 
 from tests.helpers import iou, make_segmenter
 from vcamseg.body import part_id
-from vcamseg.config.effects import BlurConfig, FrameConfig
+from vcamseg.config.effects import BlurConfig, FrameConfig, SpotlightConfig
 from vcamseg.effects.blur import BlurEffect
 from vcamseg.effects.frame import FrameEffect
+from vcamseg.effects.spotlight import SpotlightEffect
 from vcamseg.segmentation.result import Segmentation
 
 SETTLE = 45  # frames after which the crop has arrived (0.015 x width per frame from the full frame)
@@ -172,3 +173,28 @@ def test_it_eases_back_to_the_full_frame_when_nobody_is_found(signer) -> None:
     assert boxes[-1] == (0.0, 0.0, 640.0, 480.0)
     out, _ = effect.apply(frames[SETTLE].copy(), nobody)
     np.testing.assert_array_equal(out, frames[SETTLE])
+
+
+def test_after_spotlight_it_frames_the_kept_person(children) -> None:
+    """spotlight then frame (head) on the two children: the crop follows the kept child, whose
+    face stays in the output, nearer its centre than the other child's would be."""
+    frames, segs = children
+    spotlight, framing = SpotlightEffect(SpotlightConfig()), FrameEffect(FrameConfig(target="head"))
+    nearer = 0
+    counted = 0
+    for i, (frame, seg) in enumerate(zip(frames, segs, strict=True)):
+        picture, kept = spotlight.apply(frame.copy(), seg)
+        _, out_seg = framing.apply(picture, kept)
+        if i < SETTLE or seg.person_count < 2 or spotlight.kept_label is None:
+            continue
+        faces = [_face(ids) for ids in seg.person_part_ids]
+        if min(f.sum() for f in faces) < 200:
+            continue
+        x, _, bw, _ = framing.crop_box
+        centres = [np.nonzero(f)[1].mean() for f in faces]
+        distances = [abs(c - (x + bw / 2)) for c in centres]
+        counted += 1
+        nearer += distances[spotlight.kept_label - 1] == min(distances)
+        assert _face(out_seg.part_ids).sum() > 0  # the kept face is in the output
+        assert out_seg.person_count <= 1
+    assert counted > 20 and nearer >= 0.9 * counted
