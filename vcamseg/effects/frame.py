@@ -145,11 +145,11 @@ def _group_crop(
 def _heads(seg: Segmentation) -> list[Bounds]:
     """One box per head found: face parts (per person or per connected region), else pose keypoints."""
     if seg.has_parts:
-        faces = _FACE[seg.part_ids[::STEP, ::STEP]]
+        faces = cv2.LUT(np.ascontiguousarray(seg.part_ids[::STEP, ::STEP]), _FACE)
         people = seg.people
         if people is not None and seg.person_count:
             labels = people[::STEP, ::STEP]
-            found = [_bounds(faces.astype(bool) & (labels == i), seg.shape) for i in range(1, seg.person_count + 1)]
+            found = [_bounds((faces > 0) & (labels == i), seg.shape) for i in range(1, seg.person_count + 1)]
         else:
             found = _regions(faces, seg.shape)
         heads = [b for b in found if b is not None]
