@@ -9,9 +9,8 @@ segmentation's own lazy full-size arrays (part map, people) are computed once pe
 result by the Segmentation and are timed on their own row, not in the effects that use them.
 ``spotlight`` and ``frame`` locate people once per model result: they alternate between the two
 results, so every timed frame pays for that (the worst case: a model result for every frame);
-``frame`` is timed once its crop has settled: at its defaults (upper_body) the child of frame 30
-is framed by the full frame already (locating only), target=head and group zoom in (the picture
-and the matte are warped).
+``frame`` is timed once its crop has settled (zoomed in, for each target: the picture and the
+matte are warped every frame).
 
 python benchmarks/effects.py [--runs 50] [--video PATH] [--frame 30]
 """
