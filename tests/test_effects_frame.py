@@ -13,9 +13,12 @@ import pytest
 from tests.helpers import iou, make_segmenter
 from vcamseg.body import part_id
 from vcamseg.config.effects import BlurConfig, FrameConfig, SpotlightConfig
+from vcamseg.config.mask import MaskConfig
 from vcamseg.effects.blur import BlurEffect
+from vcamseg.effects.compositor import Compositor
 from vcamseg.effects.frame import FrameEffect
 from vcamseg.effects.spotlight import SpotlightEffect
+from vcamseg.segmentation.derived import zoom_matrix
 from vcamseg.segmentation.result import Segmentation
 
 SETTLE = 45  # frames after which the crop has arrived (0.015 x width per frame from the full frame)
@@ -198,3 +201,21 @@ def test_after_spotlight_it_frames_the_kept_person(children) -> None:
         assert _face(out_seg.part_ids).sum() > 0  # the kept face is in the output
         assert out_seg.person_count <= 1
     assert counted > 20 and nearer >= 0.9 * counted
+
+
+def test_in_the_compositor_with_the_refined_matte(signer) -> None:
+    """frame then blur behind the compositor's refiner (a refined matte, warped with the picture):
+    the frames keep their size and the framed face is the picture's, unblurred."""
+    frames, segs = signer
+    compositor = Compositor(MaskConfig(), [FrameConfig(target="head"), BlurConfig()])
+    for frame, seg in zip(frames[: SETTLE + 1], segs[: SETTLE + 1], strict=True):
+        out = compositor.apply(frame.copy(), seg)
+        assert out.shape == frame.shape
+    framing = compositor.effects[0]
+    assert isinstance(framing, FrameEffect) and framing.crop_box is not None
+    box = framing.crop_box
+    assert box[2] < 0.8 * frame.shape[1]
+    expected = cv2.warpAffine(frame, zoom_matrix(frame.shape[:2], box), (frame.shape[1], frame.shape[0]))
+    face = cv2.erode(_face(seg.zoomed(box).part_ids).astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    assert face.sum() > 1000
+    assert np.abs(out[face].astype(int) - expected[face]).mean() < 2
