@@ -46,6 +46,9 @@ effects:
   - {{type: pixelate, cell_size: 12}}
   - {{type: blur_parts}}
   - {{type: mask, mode: people}}
+  - {{type: spotlight, choose: facing, switch_after: 4}}
+  - {{type: frame, target: group, zoom_max: 3, smoothing: 0.8, headroom: 0.15}}
+  - {{type: pose, min_score: 0.4, limb_color: white, per_person: true}}
   - {{type: none}}
 """
     config = load_config(text=text)
@@ -59,12 +62,20 @@ effects:
         "pixelate",
         "blur_parts",
         "mask",
+        "spotlight",
+        "frame",
+        "pose",
         "none",
     ]
     assert set(EFFECT_CONFIGS) == {e.type for e in config.effects}
     assert config.effects[1].image == picture
     assert config.effects[3].color == (0, 177, 64)
     assert config.effects[5].parts == ["left_face", "right_face"]
+    assert (config.effects[9].choose, config.effects[10].target, config.effects[11].limb_color) == (
+        "facing",
+        "group",
+        (255, 255, 255),
+    )
     # What the config dumps validates again to the same config (vcamseg set / live reload).
     assert load_config(text="").model_validate(config.model_dump(mode="json")) == config
 
@@ -146,6 +157,11 @@ def test_bad_colours() -> None:
         ("effects: [{type: blur, background_blur: 0}]", "effects.0.background_blur"),
         ("effects: [{type: pixelate, cell_size: 1}]", "effects.0.cell_size"),
         ("effects: [{type: blur_parts, grow_px: -1}]", "effects.0.grow_px"),
+        ("effects: [{type: frame, zoom_max: 8}]", "effects.0.zoom_max"),
+        ("effects: [{type: frame, target: face}]", "effects.0.target"),
+        ("effects: [{type: frame, smoothing: 1}]", "effects.0.smoothing"),
+        ("effects: [{type: spotlight, choose: loudest}]", "effects.0.choose"),
+        ("effects: [{type: pose, min_score: 2}]", "effects.0.min_score"),
         ("mask: {softness: 2}", "mask.softness"),
         ("mask: {temporal_smoothing: 1.0}", "mask.temporal_smoothing"),
         ("mask: {edge_radius: 0}", "mask.edge_radius"),

@@ -13,14 +13,9 @@ from typing import Annotated, Literal, Union
 
 from pydantic import Field, model_validator
 
-from vcamseg.config.base import Section
+from vcamseg.config.effect_base import EffectConfig
 from vcamseg.config.fields import Color, Fit, ImageFile, Opacity, PaletteSpec, PartNames, VideoFile
-
-
-class EffectConfig(Section):
-    """Base of every effect's config; ``type`` is the effect's name in the YAML list."""
-
-    type: str
+from vcamseg.config.people_effects import FrameConfig, PoseConfig, SpotlightConfig
 
 
 class BlurConfig(EffectConfig):
@@ -191,6 +186,9 @@ EFFECT_CONFIGS: dict[str, type[EffectConfig]] = {
         PixelateConfig,
         BlurPartsConfig,
         MaskViewConfig,
+        SpotlightConfig,
+        FrameConfig,
+        PoseConfig,
         MirrorConfig,
         NoneConfig,
     )

@@ -7,11 +7,14 @@ from vcamseg.config.effects import EFFECT_CONFIGS, EffectConfig
 from vcamseg.effects.base import Effect, EffectBase
 from vcamseg.effects.blur import BlurEffect
 from vcamseg.effects.blur_parts import BlurPartsEffect
+from vcamseg.effects.frame import FrameEffect
 from vcamseg.effects.mask_view import MaskViewEffect
 from vcamseg.effects.part_colors import PartsEffect
 from vcamseg.effects.pixelate import PixelateEffect
+from vcamseg.effects.pose import PoseEffect
 from vcamseg.effects.replace import ReplaceEffect
 from vcamseg.effects.simple import MirrorEffect, NoneEffect
+from vcamseg.effects.spotlight import SpotlightEffect
 
 # Each class takes the config class EFFECT_CONFIGS lists under the same name (checked below).
 EFFECT_CLASSES: dict[str, type[EffectBase[EffectConfig]]] = {
@@ -21,6 +24,9 @@ EFFECT_CLASSES: dict[str, type[EffectBase[EffectConfig]]] = {
     "pixelate": PixelateEffect,
     "blur_parts": BlurPartsEffect,
     "mask": MaskViewEffect,
+    "spotlight": SpotlightEffect,
+    "frame": FrameEffect,
+    "pose": PoseEffect,
     "mirror": MirrorEffect,
     "none": NoneEffect,
 }

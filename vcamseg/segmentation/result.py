@@ -6,7 +6,8 @@ nothing unless asked for. It can also be built from full-size arrays (ground tru
 
 A `Segmentation` never changes. A stage that changes it returns a new one, as supervision's
 stages return new ``Detections``: `with_alpha` (the refiner's matte), `with_threshold`, `resized`
-(a stale result for a frame of another size) and `flipped` (the mirror effect). Results derived
+(a stale result for a frame of another size), `flipped` (the mirror effect), `zoomed` (the frame
+effect's crop) and `keeping` (the spotlight effect's one person). Results derived
 with `with_alpha` or `with_threshold` share the lazily computed arrays of the result they come
 from, so a model result reused for several frames is upsampled and cut once, whatever each
 frame's matte; every derived result keeps its model result's `result_id`, by which stages that
@@ -26,6 +27,7 @@ import numpy as np
 
 from vcamseg.body import BACKGROUND, NUM_KEYPOINTS
 from vcamseg.imaging import shrink
+from vcamseg.segmentation import derived
 from vcamseg.segmentation.lazy import LazyArrays, LazyScores, MaskedMap, read_only
 
 
@@ -59,6 +61,12 @@ class Pose:
 
     def scaled(self, sx: float, sy: float) -> Pose:
         return Pose(self.score, self.keypoints * np.array([sx, sy, 1.0], np.float32))
+
+    def moved(self, matrix: np.ndarray) -> Pose:
+        """Keypoints mapped by a 2x3 affine ``matrix`` (scores kept)."""
+        kp = self.keypoints.copy()
+        kp[:, :2] = kp[:, :2] @ np.asarray(matrix[:, :2], np.float32).T + np.asarray(matrix[:, 2], np.float32)
+        return Pose(self.score, kp)
 
 
 _ids = itertools.count(1)
@@ -328,3 +336,19 @@ class Segmentation:
         arrays = LazyArrays(parent.shape, parent.threshold, LazyScores(scores, small), part_ids, people)
         alpha = None if self._alpha is None else read_only(cv2.flip(self._alpha, 1))
         return Segmentation(arrays, tuple(p.flipped(width) for p in self.poses), self.result_id, alpha)
+
+    def zoomed(self, box: derived.Box) -> Segmentation:
+        """The result for the frame's region ``box`` = (x, y, w, h) (frame pixels, inside the frame)
+        scaled to the frame's size (the frame effect's crop): arrays lazily, the matte at once."""
+        matrix = derived.zoom_matrix(self.shape, box)
+        arrays, alpha = derived.zoomed(self._arrays, self._alpha, matrix)
+        return Segmentation(arrays, tuple(p.moved(matrix) for p in self.poses), self.result_id, alpha)
+
+    def keeping(self, region: np.ndarray, person: int | None) -> Segmentation:
+        """This result with only ``region`` (bool h x w) left as person: everything outside it is
+        background (scores, mask, matte, maps); the people map and the poses keep only person
+        ``person`` (a label 1..N of `people`; None: nobody), renumbered 1."""
+        region = _check_map("region", region, self.shape).astype(bool, copy=False)
+        arrays, alpha = derived.kept(self._arrays, self._alpha, region, person)
+        poses = (self.poses[person - 1],) if person is not None and person <= len(self.poses) else ()
+        return Segmentation(arrays, poses, self.result_id, alpha)
