@@ -251,6 +251,7 @@ function showProblems(error) {
 
 async function apply(changes, input = null) {
   clearErrors();
+  document.body.dataset.busy = "applying"; // until the reply is shown (the tests wait for it too)
   try {
     const reply = await call("/api/set", { body: { changes, save: false } });
     showMessage(reply.message);
@@ -259,6 +260,8 @@ async function apply(changes, input = null) {
   } catch (error) {
     showProblems(error);
     if (input) input.dataset.sent = ""; // sending the same text again retries
+  } finally {
+    delete document.body.dataset.busy;
   }
   refreshStatus();
 }
