@@ -3,7 +3,7 @@ the ones inside functions too), and what importing the config costs.
 
     base (errors, paths, atomic, imaging, logs, body)
       <- config <- {models, io} <- segmentation <- effects <- pipeline <- service
-      <- {doctor, bench} <- cli <- __main__
+      <- {doctor, bench, ui} <- cli <- __main__
 
 A module may import its own layer and the layers below it, never one above. import-linter's
 "layers" contract says the same; this test needs no extra dependency and also names the line.
