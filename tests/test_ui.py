@@ -5,6 +5,9 @@ page against a real daemon in a real browser: tests/test_ui_browser.py."""
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -144,6 +147,28 @@ def test_it_stops_on_sigterm_and_never_loaded_opencv_or_tensorflow(tmp_path: Pat
     }
     assert "vcamseg" in modules and not modules & set(HEAVY), sorted(modules & set(HEAVY))
     assert "no vcamseg daemon is listening" in stderr  # said once at start; the page waits for it
+
+
+def test_the_port_given_is_the_port_served_and_a_bad_one_is_a_clear_error(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        free = probe.getsockname()[1]
+    with UiProcess(tmp_path / "none.sock", "--port", str(free)) as process:
+        assert process.port == free and f"http://127.0.0.1:{free}/?token=" in process.line
+        # The same port again: taken.
+        done = subprocess.run(
+            [sys.executable, "-m", "vcamseg", "ui", "--no-browser", "--port", str(free), "--socket", "/x"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 2 and f"cannot serve the settings page on 127.0.0.1:{free}" in done.stderr
+        assert "fix: choose another --port" in done.stderr
+        assert process.terminate() == 0
+    done = subprocess.run(
+        [sys.executable, "-m", "vcamseg", "ui", "--no-browser", "--port", "70000"], capture_output=True, text=True
+    )
+    assert done.returncode == 2 and "--port 70000: expected 0 to 65535" in done.stderr
 
 
 def test_the_access_rules() -> None:

@@ -110,6 +110,18 @@ def _field(page: Any, key: str) -> Any:
     return wait_until(lambda: page.find_elements(By.CSS_SELECTOR, f'[data-key="{key}"]'), 30, f"the field {key}")[0]
 
 
+def _click(page: Any, element: Any) -> None:
+    """Click as a person does, with the element in the middle of the window (not under the header)."""
+    page.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+    element.click()
+
+
+def _open(page: Any, section: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    _click(page, _field(page, section).find_element(By.CSS_SELECTOR, "summary"))
+
+
 def _type_into(page: Any, key: str, text: str) -> None:
     """Replace the field's text as a person does (select all, type, Enter: one change sent)."""
     from selenium.webdriver.common.by import By
@@ -146,6 +158,8 @@ def test_a_blur_change_reaches_the_preview(page: Any, daemon: DaemonProcess) -> 
     seq, sharp = _median_sharpness(page, 0)
     _type_into(page, "effects.0.background_blur", "100")
     wait_until(lambda: _effects(daemon)[0]["background_blur"] == 100, 30, "the daemon to run blur 100")
+    _settled(page)
+    assert page.find_element("id", "message").text == "applied: applied effects"  # sent once, not again on blur
     changed_at = daemon.status()["pipeline"]["frames"]["in"]
     _, blurred = _median_sharpness(page, max(seq, changed_at))
     print(f"preview sharpness: blur 1 {sharp:.1f}, blur 100 {blurred:.1f}")
@@ -185,11 +199,11 @@ def test_effects_are_switched_added_reordered_and_removed(page: Any, daemon: Dae
     wait_until(lambda: effect_types() == ["pixelate"], 30, "the effect switched to pixelate")
     _field(page, "effects.0.cell_size")  # the form shows the new effect's options
     Select(page.find_element(By.ID, "add-effect-type")).select_by_value("mirror")
-    page.find_element(By.ID, "add-effect").click()
+    _click(page, page.find_element(By.ID, "add-effect"))
     wait_until(lambda: effect_types() == ["pixelate", "mirror"], 30, "a mirror added")
-    _field(page, "effects.1").find_element(By.CSS_SELECTOR, ".move-up").click()
+    _click(page, _field(page, "effects.1").find_element(By.CSS_SELECTOR, ".move-up"))
     wait_until(lambda: effect_types() == ["mirror", "pixelate"], 30, "the mirror moved first")
-    _field(page, "effects.0").find_element(By.CSS_SELECTOR, ".remove").click()
+    _click(page, _field(page, "effects.0").find_element(By.CSS_SELECTOR, ".remove"))
     wait_until(lambda: effect_types() == ["pixelate"], 30, "the mirror removed")
     Select(_field(page, "effects.0").find_element(By.CSS_SELECTOR, ".effect-type")).select_by_value("blur")
     wait_until(lambda: effect_types() == ["blur"], 30, "back to blur")
@@ -198,22 +212,34 @@ def test_effects_are_switched_added_reordered_and_removed(page: Any, daemon: Dae
 def test_the_camera_and_mask_views(page: Any, daemon: DaemonProcess) -> None:
     from selenium.webdriver.common.by import By
 
-    page.find_element(By.CSS_SELECTOR, '[data-view="mask"]').click()
+    _click(page, page.find_element(By.CSS_SELECTOR, '[data-view="mask"]'))
     _, mask = _preview_after(page, 0, "mask")
     spread = np.abs(mask.astype(np.int16) - mask[..., :1]).max()
     assert spread <= 8, "the mask view is grey"  # JPEG chroma rounding at most
     _screenshot(page, "mask")
-    page.find_element(By.CSS_SELECTOR, '[data-view="camera"]').click()
+    _click(page, page.find_element(By.CSS_SELECTOR, '[data-view="camera"]'))
     _, camera = _preview_after(page, 0, "camera")
     assert np.abs(camera.astype(np.int16) - camera[..., :1]).max() > 30, "the camera view has colour"
-    page.find_element(By.CSS_SELECTOR, '[data-view="output"]').click()
+    _click(page, page.find_element(By.CSS_SELECTOR, '[data-view="output"]'))
     _preview_after(page, 0, "output")
+
+
+def test_a_key_that_waits_for_a_restart_is_marked_pending(page: Any, daemon: DaemonProcess) -> None:
+    from selenium.webdriver.common.by import By
+
+    running_fps = daemon.status()["config"]["output"]["fps"]
+    _open(page, "output")
+    _type_into(page, "output.fps", "10")
+    wait_until(lambda: "output.fps" in daemon.status()["config_pending"], 30, "output.fps written, pending")
+    assert daemon.status()["config"]["output"]["fps"] == running_fps  # the output stays open as it is
+    wait_until(lambda: "pending" in _field(page, "output.fps").get_attribute("class"), 30, "the field marked")
+    assert "pending: output.fps" in page.find_element(By.ID, "unsaved").text
 
 
 def test_save_writes_the_file_keeping_its_comments(page: Any, daemon: DaemonProcess) -> None:
     from selenium.webdriver.common.by import By
 
-    _field(page, "mask").find_element(By.CSS_SELECTOR, "summary").click()  # open the section
+    _open(page, "mask")
     _type_into(page, "mask.softness", "0.3")
     wait_until(lambda: daemon.status()["config"]["mask"]["softness"] == 0.3, 30, "softness applied")
     assert daemon.status()["runtime_changes"]
@@ -221,6 +247,7 @@ def test_save_writes_the_file_keeping_its_comments(page: Any, daemon: DaemonProc
     wait_until(lambda: "saved and applied" in page.find_element(By.ID, "message").text, 30, "saved")
     text = daemon.config.read_text()
     assert "# my settings: this comment must survive Save" in text and "softness: 0.3" in text
+    assert "fps: 10" in text
     assert "background_blur: 100" in text or "- type: blur" in text
     wait_until(lambda: not daemon.status()["runtime_changes"], 30, "nothing left unsaved")
 

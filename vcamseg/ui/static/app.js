@@ -118,7 +118,9 @@ function field(key, name, raw, value) {
   input.dataset.sent = encode(info, input);
   const send = () => {
     const text = encode(info, input);
-    if (text !== input.dataset.sent) apply([`${key}=${text}`], input);
+    if (text === input.dataset.sent) return; // Enter, then the change event as the field loses focus
+    input.dataset.sent = text;
+    apply([`${key}=${text}`], input);
   };
   input.addEventListener("change", send);
   input.addEventListener("keydown", (event) => {
@@ -146,7 +148,7 @@ function section(key, name, schema, values, nested) {
 }
 
 function firstSentence(text) {
-  return (text || "").split(/(?<=[.:])\s/)[0].replace(/^`[a-z]+:` — /, "");
+  return (text || "").split(/(?<=[.:])\s/)[0].replace(/^`[a-z]+:` — /, "").replaceAll("`", "").replace(/:$/, "");
 }
 
 function effectTypes() {
@@ -284,6 +286,11 @@ async function refreshStatus() {
     const unsaved = s.daemon.runtime_changes.length;
     const pending = s.daemon.config_pending.length ? ` · pending: ${s.daemon.config_pending.join(", ")}` : "";
     $("#unsaved").textContent = (unsaved ? `${unsaved} unsaved change${unsaved > 1 ? "s" : ""}` : "saved") + pending;
+    // A key whose written value does not run yet (the output, the service: until a restart; a model
+    // still loading): its field shows what runs, marked as pending.
+    for (const node of document.querySelectorAll(".field")) {
+      node.classList.toggle("pending", s.daemon.config_pending.includes(node.dataset.key));
+    }
     if (CONFIG === null) await load();
   } catch (error) {
     box.replaceChildren(el("span", { class: "down", text: `daemon: ${error.message}` }));
