@@ -10,7 +10,11 @@ Save writes the file keeping its comments, and the refusals (403) hold against t
 from __future__ import annotations
 
 import base64
+import json
 import os
+import re
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,8 +24,8 @@ import numpy as np
 import pytest
 
 from tests import browser
-from tests.daemon_process import FAST, DaemonProcess
-from tests.ui_process import UiProcess, wait_until
+from tests.daemon_process import FAST, DaemonProcess, log_lines
+from tests.ui_process import URL_LINE, UiProcess, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -285,3 +289,23 @@ def test_the_api_contract(ui: UiProcess, daemon: DaemonProcess) -> None:
     status, reply = ui.json("POST", "/api/set", body={"changes": ["effects.0.no_such_key=1"]})
     assert status == 400 and "unknown key 'no_such_key'" in reply["problems"][0]["message"]
     assert daemon.proc.poll() is None and daemon.status()["config"] == config
+    assert not log_lines(daemon, "settings page"), "service.ui is off by default"
+
+
+def test_the_daemon_starts_and_stops_the_page_when_configured(tmp_path: Path) -> None:
+    """service.ui.enabled: `vcamseg ui` as the daemon's child, its address in the log, gone with it."""
+    with DaemonProcess(tmp_path, "service:\n  ui:\n    enabled: true\n") as daemon:
+        line = daemon.wait_for(lambda: log_lines(daemon, "settings page (pid"), 60, "the page's address")[0]
+        pid = int(re.search(r"settings page \(pid (\d+)\)", line).group(1))  # type: ignore[union-attr]
+        match = URL_LINE.search(line)
+        assert match, line
+        port, token = match.groups()
+        assert Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1] == str(daemon.pid)  # its child
+        daemon.wait_streaming()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token={token}", timeout=30) as reply:
+            assert reply.status == 200 and json.load(reply)["daemon"]["pid"] == daemon.pid
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status", timeout=30)
+        assert refused.value.code == 403
+        daemon.terminate()  # within the stop promise, exit code 0
+    assert not Path(f"/proc/{pid}").exists(), "the page stops with the daemon"

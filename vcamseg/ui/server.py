@@ -75,7 +75,10 @@ class UiServer:
         httpd.daemon_threads = True
         self._httpd = httpd
         self.access = Access(host, httpd.server_address[1])
-        threading.Thread(target=httpd.serve_forever, name="vcamseg-ui", daemon=True).start()
+        # A short poll: SIGTERM -> stopped within a tenth of a second (the daemon may be waiting for it).
+        threading.Thread(
+            target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, name="vcamseg-ui", daemon=True
+        ).start()
 
     @property
     def url(self) -> str:
