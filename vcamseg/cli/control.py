@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     status.add_argument("--json", action="store_true", help="everything, as JSON (with the effective config)")
-    _add_socket_args(status)
+    add_socket_args(status)
     status.set_defaults(handler=_status)
     change = sub.add_parser(
         "set",
@@ -37,11 +37,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     change.add_argument("changes", nargs="+", metavar="KEY=VALUE", help="e.g. effects.0.background_blur=25")
     change.add_argument("--save", action="store_true", help="also write them into the config file")
-    _add_socket_args(change)
+    add_socket_args(change)
     change.set_defaults(handler=_set)
 
 
-def _add_socket_args(parser: argparse.ArgumentParser) -> None:
+def add_socket_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--config",
         type=Path,

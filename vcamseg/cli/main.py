@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "set": ("control", "change the running daemon's configuration"),
     "process": ("process", "apply the effects to a video or image file (offline, every frame)"),
     "snapshot": ("snapshot", "write one composited frame to an image file"),
+    "ui": ("ui", "a settings page with live preview, in your browser"),
     "devices": ("devices", "list cameras (with modes) and virtual cameras (with readers)"),
     "doctor": ("doctor", "check the setup and say what is wrong (with the fix)"),
     "config": ("config", "check, show or describe the configuration"),

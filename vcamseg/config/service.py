@@ -16,6 +16,17 @@ def _upper(value: object) -> object:
     return value.strip().upper() if isinstance(value, str) else value
 
 
+class UiConfig(Section):
+    """The settings page (`vcamseg ui`) started with the daemon. Off by default: then nothing listens."""
+
+    enabled: bool = Field(
+        False,
+        description="Start the settings page with the daemon, as its own process listening on 127.0.0.1 "
+        "(`vcamseg ui --no-browser`); its address, with the token of this start, is logged. Needs control_socket.",
+    )
+    port: int = Field(0, ge=0, le=65535, description="Its port on 127.0.0.1; 0: any free one (see the log).")
+
+
 class ServiceConfig(Section):
     """The daemon (`vcamseg run`, the systemd user service): logs, control socket, live reload.
     The systemd watchdog interval is the unit's WatchdogSec (systemd passes it on)."""
@@ -56,3 +67,4 @@ class ServiceConfig(Section):
         description="How often the status line systemd shows (`systemctl --user status "
         "vcamseg`) is updated: fps, drops, idle state.",
     )
+    ui: UiConfig = Field(default_factory=UiConfig, description="The settings page (`vcamseg ui`) with the daemon.")

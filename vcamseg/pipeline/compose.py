@@ -51,6 +51,9 @@ class ComposeLoop(Stage):
         self._outputs = outputs
         self._board = board
         self.compositor = compositor  # read once per frame: replacing it is a live swap
+        # The camera frame composited last and its mask, for `vcamseg ui`'s before/after and mask
+        # views: a reference per frame, encoded only when someone asks (never written into).
+        self.last_input: tuple[Frame, Segmentation] | None = None
 
     def run(self) -> None:
         ctx = self.context
@@ -84,6 +87,7 @@ class ComposeLoop(Stage):
             # The same (immutable) Segmentation may serve several frames: the compositor returns
             # new results instead of changing it.
             out = self.compositor.apply(image, latest.seg)
+            self.last_input = (frame, latest.seg)
             if out.shape[0] != ctx.height or out.shape[1] != ctx.width:
                 out = cv2.resize(out, (ctx.width, ctx.height), interpolation=cv2.INTER_LINEAR)
             ctx.stats.composited((time.perf_counter() - start) * 1000.0)

@@ -45,6 +45,7 @@ from vcamseg.pipeline.send import FrameSentHook, Sender
 from vcamseg.pipeline.settings import PipelineSettings
 from vcamseg.pipeline.stage import Stage, StageContext
 from vcamseg.pipeline.stats import PipelineStats, Readers
+from vcamseg.segmentation.result import Segmentation
 
 log = logging.getLogger(__name__)
 
@@ -246,6 +247,12 @@ class Pipeline:
     @property
     def idle(self) -> bool:
         return self._idle.idle
+
+    @property
+    def last_input(self) -> tuple[Frame, Segmentation] | None:
+        """The camera frame composited last, with the mask it was composited with (None before the
+        first): read-only references for the control socket's ``frame`` request."""
+        return self._compose.last_input
 
     @property
     def heartbeat(self) -> float:

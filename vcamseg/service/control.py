@@ -4,6 +4,7 @@
     {"cmd": "status"}                                  -> {"ok": true, "status": {...}}
     {"cmd": "set", "changes": ["K=V", ...], "save": false} -> {"ok": true, "result": {...}}
     {"cmd": "snapshot"}                                -> {"ok": true, "png_base64": "...", ...}
+    {"cmd": "frame", "view": "output"}                 -> {"ok": true, "jpeg_base64": "...", ...}
     anything that fails                                -> {"ok": false, "error": "...", "fix": "..."}
 
 One daemon per socket: a lock file next to it is held while the daemon runs, so a second daemon

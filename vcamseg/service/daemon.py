@@ -5,9 +5,10 @@ reporting); one reload thread (`reload_loop`) applies every change in order; the
 control socket (`handlers`) only queue or read.
 
 Start order: control socket (before the model loads: a second daemon on the same socket fails at
-once), pipeline (its parts from `vcamseg.pipeline.builder`), reload thread, file watcher, READY.
-Stop order, within a second of SIGTERM: STOPPING, watcher, reload thread, pipeline (camera and
-virtual camera released, files finished), control socket.
+once), the settings page's process (service.ui, off by default), pipeline (its parts from
+`vcamseg.pipeline.builder`), reload thread, file watcher, READY. Stop order, within a second of
+SIGTERM: STOPPING (and SIGTERM to the settings page), watcher, reload thread, pipeline (camera and
+virtual camera released, files finished), the settings page, control socket.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from vcamseg.service.handlers import ControlHandlers
 from vcamseg.service.notify import Notifier
 from vcamseg.service.reload import Reloader
 from vcamseg.service.reload_loop import ReloadLoop, ReloadRequest
+from vcamseg.service.ui_child import UiChild
 from vcamseg.service.watch import ConfigWatcher
 
 log = logging.getLogger(__name__)
@@ -54,6 +56,7 @@ class Daemon:
         self.last_frame: Frame | None = None
         self._stop = threading.Event()
         self.server: ControlServer | None = None
+        self.ui: UiChild | None = None  # service.ui.enabled: the settings page, a child process
         self.pipeline: Pipeline | None = None
         self.reloader: Reloader | None = None
 
@@ -75,9 +78,16 @@ class Daemon:
         if config.service.control_socket:
             self.server = ControlServer(socket_path(config.service.control_socket_path), ControlHandlers(self))
             self.server.start()
+            if config.service.ui.enabled:
+                self.ui = UiChild(self.server.path, config.service.ui.port)
+                self.ui.start()
+        elif config.service.ui.enabled:
+            log.warning("service.ui is enabled, but the settings page needs service.control_socket: not started")
         try:
             return self._run(config)
         finally:
+            if self.ui is not None:
+                self.ui.stop()
             if self.server is not None:
                 self.server.stop()
 
@@ -109,6 +119,8 @@ class Daemon:
             self.notifier.ready("starting: loading the model")
             self._main_loop(pipeline, reporter)
             self.notifier.stopping()
+            if self.ui is not None:
+                self.ui.signal_stop()  # it stops while the pipeline does
             if watcher is not None:
                 watcher.stop()
             self.reloads.stop()

@@ -3,6 +3,7 @@
     {"cmd": "status"}                                 -> {"status": StatusReply}
     {"cmd": "set", "changes": [...], "save": bool}    -> {"result": ReloadResult as JSON}
     {"cmd": "snapshot"}                               -> {"png_base64", "width", "height", "age_s"}
+    {"cmd": "frame", "view": "output|camera|mask"}   -> {"jpeg_base64", "width", "height", "seq", ...}
 
 The status reply is the daemon's public interface (``vcamseg status --json``; external tools read
 it by key, e.g. ``pipeline.frames.out``): keys may be added, never renamed or moved.
@@ -21,6 +22,7 @@ import cv2
 from vcamseg import __version__
 from vcamseg.errors import VcamsegError
 from vcamseg.pipeline.stats import StatsSnapshot
+from vcamseg.service.preview import Previewer
 from vcamseg.service.reload import ReloadResult, differences
 from vcamseg.service.reload_loop import ReloadRequest
 
@@ -51,6 +53,7 @@ class ControlHandlers:
 
     def __init__(self, daemon: Daemon) -> None:
         self.daemon = daemon
+        self.previewer = Previewer(daemon)  # `frame`: the live preview of `vcamseg ui`
 
     def __call__(self, request: dict[str, Any]) -> dict[str, Any]:
         command = request.get("cmd")
@@ -60,7 +63,9 @@ class ControlHandlers:
             return {"result": self.set(request)}
         if command == "snapshot":
             return self.snapshot()
-        raise VcamsegError(f"unknown request {command!r}", fix="use status, set or snapshot")
+        if command == "frame":
+            return self.previewer.frame(request)
+        raise VcamsegError(f"unknown request {command!r}", fix="use status, set, snapshot or frame")
 
     def status(self) -> StatusReply:
         daemon = self.daemon
