@@ -132,6 +132,9 @@ def border_colour(frames: list[np.ndarray], colour: tuple[int, int, int]) -> int
 def start_session(results: dict) -> subprocess.Popen:
     t0 = time.monotonic()
     sh("useradd", "-m", "-u", str(UID), "-G", "video", USER, check=True)
+    # What udev's rule (SUBSYSTEM=="video4linux", GROUP="video") does on a booted system; the VM has no udev.
+    sh("chgrp", "video", "/dev/video10", check=True)
+    Path("/dev/video10").chmod(0o660)
     if not (CGROUP / "cgroup.controllers").exists():
         sh("mount", "-t", "cgroup2", "cgroup2", str(CGROUP), check=True)
     USER_CGROUP.mkdir(parents=True, exist_ok=True)
@@ -223,7 +226,7 @@ def edit_and_reload(results: dict, video: Path, models: Path) -> None:
     # A config-file edit (the file watcher applies it): the background turns red.
     subprocess.run([*AS_USER, "sh", "-c", f"cat > {config}"], input=config_text(video, models, (255, 0, 0)), text=True)
     results["edit_logged_s"] = wait_for(lambda: logged(r"config reloaded \(file\)", before), WAIT_S, 1)
-    frames, _, _ = read_ffmpeg(30, timeout=WAIT_S)
+    frames, _, _ = read_ffmpeg(100, timeout=WAIT_S)
     results["edit"] = {"red_frames": border_colour(frames, RED), "frames": len(frames), "same_pid": active_pid() == pid}
     # systemctl --user reload: SIGHUP, the file read again.
     before = len(messages())
@@ -243,19 +246,42 @@ def edit_and_reload(results: dict, video: Path, models: Path) -> None:
 def hang(results: dict) -> None:
     pid = active_pid()
     restarts = int(show("NRestarts")["NRestarts"])
-    watchdog_usec = int(show("WatchdogUSec")["WatchdogUSec"] or 0)
+    results["restarts_before_hang"] = restarts  # 0 unless something restarted it during the model load
     t0 = time.monotonic()
     os.kill(pid, 19)  # SIGSTOP: the process is there, its watchdog pings are not
-    killed = wait_for(lambda: not Path(f"/proc/{pid}").exists() or _zombie(pid), WAIT_S, 0.5)
-    back = wait_for(lambda: active_pid() not in (0, pid), WAIT_S, 1)
+    seen = _restart_record(pid)
     results["watchdog"] = {
-        "watchdog_s": watchdog_usec / 1e6,
-        "killed_after_s": killed,
-        "active_again_after_s": None if back is None else round(time.monotonic() - t0, 1),
-        "new_pid": active_pid(),
+        "watchdog": show("WatchdogUSec")["WatchdogUSec"],  # systemctl prints it as "30s"
+        "active_again_after_s": None if seen["back"] is None else round(time.monotonic() - t0, 1),
+        **seen,
         "old_pid": pid,
         "restarts": int(show("NRestarts")["NRestarts"]) - restarts,
-        "logged": [m for m in messages() if "atchdog" in m][-3:],
+    }
+
+
+def _restart_record(pid: int) -> dict:
+    """Wait until a new main process is active, collecting what systemd said about the old one on
+    the way (Result, how it ended) and when it disappeared."""
+    results, ends, killed = set(), set(), None
+    start = time.monotonic()
+    back = None
+    while time.monotonic() - start < WAIT_S:
+        state = show("ActiveState", "Result", "ExecMainCode", "ExecMainStatus", "MainPID")
+        results.add(state.get("Result"))
+        if state.get("MainPID") != str(pid):
+            ends.add(f"{state.get('ExecMainCode')}/{state.get('ExecMainStatus')}")
+        if killed is None and (not Path(f"/proc/{pid}").exists() or _zombie(pid)):
+            killed = round(time.monotonic() - start, 1)
+        if state.get("ActiveState") == "active" and state.get("MainPID") not in ("0", str(pid)):
+            back = round(time.monotonic() - start, 1)
+            break
+        time.sleep(0.5)
+    return {
+        "results_seen": sorted(r for r in results if r),
+        "ends_seen": sorted(ends),
+        "killed_after_s": killed,
+        "back": back,
+        "new_pid": active_pid(),
     }
 
 
@@ -271,23 +297,25 @@ def crash(results: dict) -> None:
     restarts = int(show("NRestarts")["NRestarts"])
     t0 = time.monotonic()
     os.kill(pid, 11)  # SIGSEGV: a crash
-    back = wait_for(lambda: active_pid() not in (0, pid), WAIT_S, 1)
+    seen = _restart_record(pid)
     results["crash"] = {
-        "active_again_after_s": None if back is None else round(time.monotonic() - t0, 1),
-        "new_pid": active_pid(),
+        "active_again_after_s": None if seen["back"] is None else round(time.monotonic() - t0, 1),
+        **seen,
         "old_pid": pid,
         "restarts": int(show("NRestarts")["NRestarts"]) - restarts,
-        "logged": [m for m in messages() if "SEGV" in m][-2:],
     }
 
 
 def hardening(results: dict) -> None:
     pid = active_pid()
     status = Path(f"/proc/{pid}/status").read_text()
-    mounts = {}
-    for line in Path(f"/proc/{pid}/mountinfo").read_text().splitlines():
+    mounts: dict[str, str] = {}
+    lines = Path(f"/proc/{pid}/mountinfo").read_text().splitlines()
+    for line in lines:
         fields = line.split()
-        mounts[fields[4]] = fields[5].split(",")[0]  # mount point -> rw/ro (the last one wins)
+        mounts[fields[4]] = fields[5].split(",")[0]  # mount point -> rw/ro (the last, topmost, wins)
+    watched = ("/", "/usr", "/home", "/tmp", str(HOME), str(HOME / ".config" / "vcamseg"))
+    results["mountinfo"] = [line for line in lines if line.split()[4] in watched]
     results["hardening"] = {
         "no_new_privs": "NoNewPrivs:\t1" in status,
         "root": mounts.get("/"),
@@ -315,6 +343,8 @@ def log_priorities(results: dict, out: Path) -> None:
             p: next((e["MESSAGE"] for e in daemon if str(e.get("PRIORITY")) == p), None) for p in ("3", "4", "6")
         },
     }
+    everything = user("journalctl", "--user", "--no-pager", "-o", "cat").stdout.splitlines()
+    results["journal"]["manager_lines"] = [m for m in everything if "vcamseg.service" in m][-12:]
     text = user("journalctl", "--user", "-u", "vcamseg", "--no-pager", "-p", "err").stdout
     results["journal"]["errors_only"] = text.splitlines()[-5:]
 
