@@ -108,3 +108,67 @@ def test_bad_config_value_names_the_key(tmp_path: Path) -> None:
     result = _cli("segment", "--set", "model.output_stride=32", "--output-dir", str(tmp_path), str(image))
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "model" in result.stderr and "output_stride 32" in result.stderr
+
+
+def test_a_batch_with_bad_inputs_writes_every_good_one(tmp_path: Path) -> None:
+    """Unreadable inputs among readable ones: each bad one is one stderr line (file and reason), every
+    readable one is written as if alone, and the exit status says something failed."""
+    good = [DATA / r["image"] for r in rows("supervisely_person")[:3]]
+    corrupt = tmp_path / "cut.jpg"
+    corrupt.write_bytes(good[0].read_bytes()[:200])  # a real JPEG cut off after its header
+    missing = tmp_path / "gone.png"
+    batch = [good[0], corrupt, good[1], missing, good[2]]
+    out = tmp_path / "o"
+    result = _cli("segment", "--output-dir", str(out), *map(str, batch))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    skipped = [line for line in result.stderr.splitlines() if line.startswith("vcamseg: skipped:")]
+    assert len(skipped) == 2
+    assert str(corrupt) in skipped[0] and "not a readable image" in skipped[0] and "fix:" in skipped[0]
+    assert str(missing) in skipped[1] and "does not exist" in skipped[1]
+    assert "2 of 5 input(s) could not be segmented" in result.stderr
+    for path, row in zip(good, rows("supervisely_person")[:3], strict=True):
+        assert str(path) in result.stdout
+        mask = cv2.imread(str(out / f"{path.stem}-mask.png"), cv2.IMREAD_GRAYSCALE)
+        truth = cv2.imread(str(DATA / row["mask"]), cv2.IMREAD_GRAYSCALE) > 127
+        assert iou(mask == 255, truth) > 0.5
+    assert sorted(p.name for p in out.iterdir()) == sorted(f"{p.stem}-{k}.png" for p in good for k in ("mask", "parts"))
+
+
+def test_only_bad_inputs_load_no_model_and_fail(tmp_path: Path) -> None:
+    bogus = tmp_path / "a.png"
+    bogus.write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    result = _cli("segment", "--output-dir", str(tmp_path / "o"), str(bogus), str(tmp_path / "b.png"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "2 of 2 input(s)" in result.stderr and "no model loaded" in result.stderr
+    assert list((tmp_path / "o").iterdir()) == []
+
+
+def test_two_inputs_writing_the_same_pngs_are_refused_before_anything_runs(tmp_path: Path) -> None:
+    image = DATA / rows("supervisely_person")[0]["image"]
+    (tmp_path / "b").mkdir()
+    twin = tmp_path / "b" / f"{image.stem}.png"
+    cv2.imwrite(str(twin), cv2.imread(str(image)))
+    result = _cli("segment", "--output-dir", str(tmp_path / "o"), str(image), str(twin))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert str(image) in result.stderr and str(twin) in result.stderr and "fix:" in result.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_images_below_the_model_minimum_are_segmented_at_their_size(tmp_path: Path) -> None:
+    """A real picture shrunk to 15x11, and a 7x5 crop of it, are segmented, not refused: upscaled
+    for the model, their PNGs at the input's size. At 15x11 the person is still found."""
+    row = rows("supervisely_person")[0]
+    full = cv2.imread(str(DATA / row["image"]))
+    truth = cv2.imread(str(DATA / row["mask"]), cv2.IMREAD_GRAYSCALE)
+    small = cv2.resize(full, (15, 11), interpolation=cv2.INTER_AREA)
+    small_truth = cv2.resize(truth, (15, 11), interpolation=cv2.INTER_AREA) > 127
+    cv2.imwrite(str(tmp_path / "small.png"), small)
+    cv2.imwrite(str(tmp_path / "crop.png"), full[200:205, 250:257])
+    out = tmp_path / "o"
+    assert _run("--output-dir", str(out), str(tmp_path / "small.png"), str(tmp_path / "crop.png")) == 0
+    for stem, shape in (("small", (11, 15)), ("crop", (5, 7))):
+        mask = cv2.imread(str(out / f"{stem}-mask.png"), cv2.IMREAD_UNCHANGED)
+        parts = cv2.imread(str(out / f"{stem}-parts.png"), cv2.IMREAD_UNCHANGED)
+        assert mask.shape == parts.shape == shape and set(np.unique(mask)) <= {0, 255}
+    found = cv2.imread(str(out / "small-mask.png"), cv2.IMREAD_GRAYSCALE) == 255
+    assert iou(found, small_truth) > 0.2

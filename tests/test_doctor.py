@@ -379,3 +379,26 @@ def test_the_doctor_sits_between_service_and_cli() -> None:
         "vcamseg.service.client",
         "vcamseg.service.install",
     }
+
+
+def test_doctor_checks_a_shard_pinned_by_git_blob_id(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shards we could not hold are pinned by git blob id: the doctor verifies them by it (the
+    real float 0.50 shard stands in, pinned that way)."""
+    import hashlib
+
+    from tests.paths import SHARED
+    from vcamseg.models.catalogue import PINNED
+    from vcamseg.models.official_blobs import PINNED_GIT_BLOBS
+
+    relpath = "bodypix/mobilenet/float/050/group1-shard1of1.bin"
+    shard = tmp_path / "shard.bin"
+    shutil.copyfile(SHARED / "models" / relpath, shard)
+    data = shard.read_bytes()
+    monkeypatch.setitem(
+        PINNED_GIT_BLOBS, relpath, (len(data), hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest())
+    )
+    monkeypatch.delitem(PINNED, relpath)
+    assert doctor_models.file_problem(shard, relpath, {}) == (None, "pinned git blob id")
+    shard.write_bytes(data[:999] + bytes([data[999] ^ 1]) + data[1000:])
+    found, how = doctor_models.file_problem(shard, relpath, {})
+    assert found is not None and "git blob id" in found and how == "pinned git blob id"

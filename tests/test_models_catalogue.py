@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from vcamseg.models.catalogue import (
     parse_variant_key,
     variant_for,
 )
+from vcamseg.models.official_blobs import PINNED_GIT_BLOBS
 from vcamseg.models.tfjs import read_model_json
 
 
@@ -139,13 +141,14 @@ def test_bad_keys_are_clear_errors(key: str, message: str) -> None:
 
 
 def test_pinned_table_matches_the_shared_files(models_dir: Path) -> None:
-    """Every pinned entry equals the real file: bodypix/* and mediapipe/* directly, ResNet50 JSONs
-    via the byte-identical topology-only copies."""
-    assert len(PINNED) == 23
+    """Every pinned entry equals the real file: bodypix/* and mediapipe/* directly, the model.json
+    files of the variants whose weights are not in shared/models via the byte-identical
+    topology-only copies."""
+    assert len(PINNED) == 29
     for relpath, (size, sha) in PINNED.items():
         local = models_dir / relpath
         if not local.exists():
-            local = models_dir / relpath.replace("bodypix/resnet50/", "bodypix-topology-only/resnet50/")
+            local = models_dir / relpath.replace("bodypix/", "bodypix-topology-only/", 1)
         data = local.read_bytes()
         assert len(data) == size, relpath
         assert hashlib.sha256(data).hexdigest() == sha, relpath
@@ -162,7 +165,7 @@ def test_shard_names_match_the_manifests(models_dir: Path) -> None:
     for variant in all_variants():
         path = models_dir / variant.relpath
         if not path.exists():
-            path = models_dir / variant.relpath.replace("bodypix/resnet50/", "bodypix-topology-only/resnet50/")
+            path = models_dir / variant.relpath.replace("bodypix/", "bodypix-topology-only/", 1)
         if not path.exists():
             continue
         model = read_model_json(path)
@@ -171,4 +174,56 @@ def test_shard_names_match_the_manifests(models_dir: Path) -> None:
         total = sum(w.nbytes for g in model.groups for w in g.weights)
         assert -(-total // SHARD_BYTES) == variant.shard_count, variant.key
         checked += 1
-    assert checked == 15  # 12 MobileNetV1 JSONs + 3 ResNet50 stride-16 topologies
+    assert checked == 21  # 18 MobileNetV1 JSONs + 3 ResNet50 stride-16 topologies
+
+
+def _git_blob(data: bytes) -> str:
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def test_the_git_blob_pins_are_the_reference_ids_of_every_official_shard_we_lack(models_dir: Path) -> None:
+    """PINNED_GIT_BLOBS holds exactly the shards in shared/models/bodypix-official-blobs, with their
+    sizes and ids; every variant's official model.json (topology-only copies) lists exactly those
+    shards at those sizes, and its stride-16 file has the reference json_blob id."""
+    reference = json.loads((models_dir / "bodypix-official-blobs" / "shard_blobs.json").read_text())
+    expected = {
+        f"bodypix/{folder}/{shard['file']}": (shard["expected_bytes"], shard["git_blob_sha1"])
+        for folder, entry in reference.items()
+        for shard in entry["shards"]
+    }
+    assert expected == PINNED_GIT_BLOBS and len(expected) == 49
+    assert not PINNED_GIT_BLOBS.keys() & PINNED.keys()
+    manifests = 0
+    for variant in all_variants():
+        topology = models_dir / variant.relpath.replace("bodypix/", "bodypix-topology-only/", 1)
+        if variant.folder.removeprefix("bodypix/") not in reference:
+            continue
+        if variant.output_stride == 16:
+            data = (models_dir / "bodypix-topology-only" / variant.relpath.removeprefix("bodypix/")).read_bytes()
+            assert _git_blob(data) == reference[variant.folder.removeprefix("bodypix/")]["json_blob"]
+        if not topology.exists():  # ResNet50 stride 32: no copy to check (the one unpinned file kind)
+            assert variant.architecture == "ResNet50" and variant.output_stride == 32
+            assert variant.relpath not in PINNED
+            continue
+        assert variant.relpath in PINNED, variant.key
+        model = read_model_json(topology)
+        for group in model.groups:
+            total = sum(w.nbytes for w in group.weights)
+            for index, name in enumerate(group.paths):
+                size = SHARD_BYTES if index < len(group.paths) - 1 else total - SHARD_BYTES * index
+                assert PINNED_GIT_BLOBS[f"{variant.folder}/{name}"][0] == size, (variant.key, name)
+        assert {f"{variant.folder}/{n}" for g in model.groups for n in g.paths} == {
+            k for k in PINNED_GIT_BLOBS if k.startswith(variant.folder + "/")
+        }
+        manifests += 1
+    assert manifests == 9  # 6 MobileNetV1 + 3 ResNet50 model.json files
+
+
+def test_every_official_file_is_pinned_but_resnet50_stride32_model_json() -> None:
+    """No official file is left to trust on first use except the three we could not obtain: every
+    variant's model.json is pinned by sha256 and every shard its manifest lists by sha256 or git blob."""
+    unpinned = [v.relpath for v in all_variants() if v.relpath not in PINNED]
+    assert unpinned == [f"bodypix/resnet50/{q}/model-stride32.json" for q in ("float", "quant2", "quant1")]
+    for variant in all_variants():
+        for shard in variant.expected_shard_relpaths:
+            assert shard in PINNED or shard in PINNED_GIT_BLOBS, shard

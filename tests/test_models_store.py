@@ -20,9 +20,11 @@ from vcamseg.cli.main import main
 from vcamseg.config.model import ModelConfig
 from vcamseg.errors import DownloadError, ModelError
 from vcamseg.models import store
+from vcamseg.models.catalogue import OFFICIAL_BASE_URL as OFFICIAL_URL
 from vcamseg.models.catalogue import PINNED, Variant, all_variants, parse_variant_key
 from vcamseg.models.expected import CHECKSUMS_FILE
 from vcamseg.models.files import model_digest
+from vcamseg.models.official_blobs import PINNED_GIT_BLOBS
 from vcamseg.models.store import (
     effective_base_url,
     models_cache_dir,
@@ -33,9 +35,10 @@ from vcamseg.models.store import (
 FLOAT_050 = parse_variant_key("mobilenet-050-float-s16")
 FLOAT_050_S8 = parse_variant_key("mobilenet-050-float-s8")
 SHARD = "group1-shard1of1.bin"
-# An official path we hold no checksum for (float 1.00 is not in shared/models): a mirror serving
-# the float 0.50 files there exercises trust-on-first-use with real, self-consistent files.
-UNPINNED = parse_variant_key("mobilenet-100-float-s16")
+# The one kind of official path pinned nowhere (no copy of ResNet50's stride-32 model.json was
+# available): a mirror serving the float 0.50 files there exercises trust-on-first-use with real,
+# self-consistent files (its one shard's name is not one of the pinned ResNet50 shards either).
+UNPINNED = parse_variant_key("resnet50-float-s32")
 
 
 # --------------------------------------------------------------------------------------------
@@ -549,3 +552,126 @@ def test_models_fetch_of_a_local_variant_only_verifies(capsys: pytest.CaptureFix
 def test_models_fetch_rejects_unknown_keys(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["models", "fetch", "mobilenet-050-flaot-s16"]) == 2
     assert "did you mean mobilenet-050-float-s16" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------------------------
+# Shards pinned by git blob id (the official files we could not hold)
+
+FLOAT_075 = parse_variant_key("mobilenet-075-float-s16")
+
+
+def _git_blob(path: Path) -> str:
+    data = path.read_bytes()
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+@pytest.fixture
+def float_050_pinned_by_git_blob(models_dir: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The real float 0.50 shard pinned the way the shards we lack are: by size and git blob id
+    (shared/models/MANIFEST.md gives its id's first digits), its sha256 pin set aside."""
+    relpath = f"{FLOAT_050.folder}/{SHARD}"
+    blob = _git_blob(models_dir / relpath)
+    assert blob.startswith("df6542f002c1")  # the id the public copy's git tree records
+    monkeypatch.setitem(PINNED_GIT_BLOBS, relpath, (PINNED[relpath][0], blob))
+    monkeypatch.delitem(PINNED, relpath)
+    return blob
+
+
+@pytest.mark.usefixtures("no_local_models")
+def test_a_git_blob_pinned_shard_is_accepted_without_trust_on_first_use(
+    float_050_pinned_by_git_blob: str,
+    mirror: Path,
+    cache: Path,
+    serve: Callable[..., Server],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    server = serve(mirror)
+    cfg = config(FLOAT_050, cache)
+    with caplog.at_level(logging.WARNING, logger="vcamseg.models.store"):
+        path = resolve_model(cfg, base_url=server.base_url)
+    assert "no pinned checksum" not in caplog.text
+    assert not (models_cache_dir(cfg) / CHECKSUMS_FILE).exists()  # nothing trusted, nothing recorded
+    assert _git_blob(path.parent / SHARD) == float_050_pinned_by_git_blob
+    flip_byte(path.parent / SHARD)  # damaged in the cache: found by the git blob id, deleted, reported
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="vcamseg.models.store"), pytest.raises(ModelError, match="damaged"):
+        resolve_model(config(FLOAT_050, cache, download=False))
+    assert f"deleting damaged cached file {path.parent / SHARD}" in caplog.text
+    assert f"but should be {float_050_pinned_by_git_blob}" in caplog.text
+    assert not (path.parent / SHARD).exists()
+
+
+@pytest.mark.usefixtures("no_local_models")
+def test_a_git_blob_pinned_shard_with_one_byte_flipped_is_refused(
+    float_050_pinned_by_git_blob: str, mirror: Path, cache: Path, serve: Callable[..., Server]
+) -> None:
+    shard = mirror / FLOAT_050.folder / SHARD
+    flip_byte(shard)
+    server = serve(mirror)
+    cfg = config(FLOAT_050, cache)
+    with pytest.raises(DownloadError) as info:
+        resolve_model(cfg, base_url=server.base_url)
+    text = str(info.value)
+    assert f"{server.base_url}{FLOAT_050.folder}/{SHARD} failed verification" in text
+    assert f"git blob id is {_git_blob(shard)} but should be {float_050_pinned_by_git_blob}" in text
+    assert "fix: the file was altered on the way or on the server" in text
+    assert f"download each file by hand from {OFFICIAL_URL}" in text  # and where to put it
+    root = models_cache_dir(cfg)
+    assert not (root / FLOAT_050.folder / SHARD).exists() and leftovers(root) == []
+    assert not (root / CHECKSUMS_FILE).exists()
+
+
+def test_a_git_blob_pinned_local_shard_with_one_byte_flipped_is_a_clear_error(
+    float_050_pinned_by_git_blob: str, local_copy: Path, cache: Path
+) -> None:
+    shard = local_copy / FLOAT_050.folder / SHARD
+    flip_byte(shard)
+    with pytest.raises(ModelError) as info:
+        resolve_local(local_copy, cache)
+    text = str(info.value)
+    assert str(shard) in text and f"should be {float_050_pinned_by_git_blob}" in text and "fix:" in text
+
+
+@pytest.mark.usefixtures("no_local_models")
+def test_an_official_shard_we_lack_is_checked_against_its_pin_not_trusted(
+    models_dir: Path, tmp_path: Path, cache: Path, serve: Callable[..., Server]
+) -> None:
+    """MobileNet 0.75 float as a mirror would serve it with a damaged first shard: its real official
+    model.json (sha256-pinned) is accepted, the shard is refused by its pinned git blob id, named,
+    and not kept, and nothing is recorded for trust on first use."""
+    root = tmp_path / "mirror"
+    folder = root / FLOAT_075.folder
+    folder.mkdir(parents=True)
+    for stride in (8, 16):
+        name = f"model-stride{stride}.json"
+        shutil.copyfile(models_dir / "bodypix-topology-only" / "mobilenet" / "float" / "075" / name, folder / name)
+    first, second = f"{FLOAT_075.folder}/group1-shard1of2.bin", f"{FLOAT_075.folder}/group1-shard2of2.bin"
+    # Stand-ins of the exact official sizes (the real bytes are not in shared/models).
+    (root / first).write_bytes(bytes(PINNED_GIT_BLOBS[first][0]))
+    (root / second).write_bytes(bytes(PINNED_GIT_BLOBS[second][0]))
+    server = serve(root)
+    cfg = config(FLOAT_075, cache)
+    with pytest.raises(DownloadError) as info:
+        resolve_model(cfg, base_url=server.base_url)
+    text = str(info.value)
+    assert f"{server.base_url}{first} failed verification" in text
+    assert f"should be {PINNED_GIT_BLOBS[first][1]}" in text and "fix:" in text
+    cached = models_cache_dir(cfg)
+    assert sha256(cached / FLOAT_075.relpath) == PINNED[FLOAT_075.relpath][1]  # the pinned JSON is kept
+    assert not (cached / first).exists() and leftovers(cached) == []
+    assert not (cached / CHECKSUMS_FILE).exists()
+
+
+@pytest.mark.usefixtures("no_local_models")
+def test_an_official_model_json_that_differs_is_refused(
+    models_dir: Path, tmp_path: Path, cache: Path, serve: Callable[..., Server]
+) -> None:
+    folder = tmp_path / "mirror" / FLOAT_075.folder
+    folder.mkdir(parents=True)
+    json_file = folder / "model-stride16.json"
+    shutil.copyfile(models_dir / "bodypix-topology-only" / "mobilenet" / "float" / "075" / json_file.name, json_file)
+    flip_byte(json_file, offset=200)
+    server = serve(tmp_path / "mirror")
+    with pytest.raises(DownloadError, match="sha256") as info:
+        resolve_model(config(FLOAT_075, cache), base_url=server.base_url)
+    assert f"{FLOAT_075.relpath} should be {PINNED[FLOAT_075.relpath][1]}" in str(info.value)

@@ -190,3 +190,19 @@ def test_backend_auto_on_the_cpu(precision: str, timed: bool, caplog: pytest.Log
         timings = dict(re.findall(r"(tflite|tensorflow) ([0-9.]+)", caplog.text.split("median ms: ")[1]))
         assert timings.keys() == {"tflite", "tensorflow"}
         assert seg.backend.name == min(timings, key=lambda name: float(timings[name]))
+
+
+def test_small_frames_are_upscaled_for_the_model_and_answered_at_their_size(float16: object) -> None:
+    from vcamseg.errors import InputError
+    from vcamseg.segmentation.segmenter import upscaled_for_the_model
+
+    image, _ = load_pair(PORTRAITS[0])
+    tiny = np.ascontiguousarray(image[200:205, 250:257])
+    seg = float16.segment(tiny)
+    assert seg.shape == (5, 7) and seg.mask.shape == (5, 7) and seg.part_ids.shape == (5, 7)
+    with pytest.raises(InputError, match="7x5 is too small"):
+        float16.infer(tiny)  # raw model outputs have no frame size to come back to: still refused
+    assert upscaled_for_the_model(tiny).shape == (128, 179, 3)
+    strip = np.zeros((5000, 1, 3), np.uint8)
+    assert upscaled_for_the_model(strip).shape == (5000, 128, 3)  # the long side keeps its length
+    assert upscaled_for_the_model(image) is image

@@ -1,10 +1,10 @@
-"""ResNet50 BodyPix models with synthetic weights, built from the official topology's manifest.
+"""BodyPix models with synthetic weights, built from an official topology's manifest.
 
-The ResNet50 shards (~90 MB) are not available on every machine (this project's CI has only the
-topology, ``model-stride16.json`` without weights). A model.json + shard with small random
-weights of the manifest's names, shapes and dtypes runs the real graph: enough to test the
-ResNet50 path (preprocessing, outputs, strides, weight dtypes) and to time it, since the cost
-of a convolution does not depend on its weights' values.
+The ResNet50 shards (~90 MB) and the MobileNetV1 0.75/1.00 float ones are not available on every
+machine (this project has only their topologies, the model.json files without weights). A
+model.json + shard with small random weights of the manifest's names, shapes and dtypes runs the
+real graph: enough to test the ResNet50 path (preprocessing, outputs, strides, weight dtypes) and
+to time any variant, since the cost of a convolution does not depend on its weights' values.
 """
 
 from __future__ import annotations
@@ -23,9 +23,21 @@ def synthesise_resnet50(topology_dir: Path, quant: str, dest: Path, stride: int 
     doc = json.loads((topology_dir / quant / "model-stride16.json").read_text())
     if stride == 32:
         _to_stride_32(doc["modelTopology"]["node"])
+    return _write_synthetic(doc, dest, f"model-stride{stride}.json")
+
+
+def synthesise_from(model_json: Path, dest: Path) -> Path:
+    """Write ``dest/<model_json's name>`` + one shard with small random weights matching any
+    official model.json (a MobileNetV1 topology-only file); return the new json."""
+    return _write_synthetic(json.loads(model_json.read_text()), dest, model_json.name)
+
+
+def _write_synthetic(doc: dict, dest: Path, name: str) -> Path:
+    """``doc`` (a parsed model.json) with its weights replaced by small random ones in one shard."""
+    weights = [w for group in doc["weightsManifest"] for w in group["weights"]]
     rng = np.random.default_rng(0)
     blob = bytearray()
-    for w in doc["weightsManifest"][0]["weights"]:
+    for w in weights:
         n = int(np.prod(w["shape"]))
         q = w.get("quantization")
         if w["dtype"] == "int32":
@@ -45,9 +57,9 @@ def synthesise_resnet50(topology_dir: Path, quant: str, dest: Path, stride: int 
         else:
             blob += (rng.standard_normal(n) * 0.01).astype("<f4").tobytes()
     dest.mkdir(parents=True, exist_ok=True)
-    doc["weightsManifest"] = [{"paths": ["group1-shard1of1.bin"], "weights": doc["weightsManifest"][0]["weights"]}]
+    doc["weightsManifest"] = [{"paths": ["group1-shard1of1.bin"], "weights": weights}]
     (dest / "group1-shard1of1.bin").write_bytes(bytes(blob))
-    path = dest / f"model-stride{stride}.json"
+    path = dest / name
     path.write_text(json.dumps(doc))
     return path
 

@@ -51,6 +51,9 @@ def _vm_packages() -> str:
 VARIANTS: dict[str, dict[str, str]] = {
     "0.13": {"LOOPBACK": "backports"},
     "0.12": {"WITH_CHROMIUM": "0"},  # no Chromium check on 0.12: a smaller, faster image
+    # A real systemd user manager for the service (tests/vcam/test_systemd_service.py): systemd and
+    # dbus; no Chromium (ffmpeg reads the camera there), v4l2loopback 0.13 (restarts reattach).
+    "systemd": {"LOOPBACK": "backports", "WITH_CHROMIUM": "0", "EXTRA_DEBS": "systemd dbus"},
 }
 _builds: dict[str, Future[Path]] = {}
 _pool = ThreadPoolExecutor(max_workers=len(VARIANTS), thread_name_prefix="v4l2vm-build")

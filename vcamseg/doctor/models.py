@@ -18,8 +18,9 @@ from vcamseg.doctor.report import Finding, ok, problem, warning
 from vcamseg.errors import ModelError
 from vcamseg.models.cache import models_cache_dir
 from vcamseg.models.catalogue import PINNED, Variant, variant_for
-from vcamseg.models.expected import CHECKSUMS_FILE
+from vcamseg.models.expected import CHECKSUMS_FILE, git_blob_of
 from vcamseg.models.files import SELFIE_RELPATHS, selfie_kinds_for
+from vcamseg.models.official_blobs import PINNED_GIT_BLOBS
 from vcamseg.models.tfjs import read_model_json
 
 AREA = "models"
@@ -74,8 +75,11 @@ def _sha256(path: Path) -> str:
 def file_problem(path: Path, relpath: str, record: dict[str, dict], size: int | None = None) -> tuple[str | None, str]:
     """What is wrong with one file (None: nothing), and how its content was verified."""
     entry = record.get(relpath) if isinstance(record.get(relpath), dict) else None
+    blob = None
     if relpath in PINNED:
         size, sha, how = PINNED[relpath][0], PINNED[relpath][1], "pinned sha256"
+    elif relpath in PINNED_GIT_BLOBS:
+        (size, blob), sha, how = PINNED_GIT_BLOBS[relpath], None, "pinned git blob id"
     elif entry is not None and isinstance(entry.get("sha256"), str):
         size, sha, how = entry.get("size", size), entry["sha256"], "sha256 recorded at first download"
     else:
@@ -92,6 +96,12 @@ def file_problem(path: Path, relpath: str, record: dict[str, dict], size: int | 
         try:
             if _sha256(path) != sha:
                 return f"is corrupted (its sha256 is not the {how})", how
+        except OSError as exc:
+            return f"cannot be read ({exc.strerror})", how
+    if blob is not None:
+        try:
+            if git_blob_of(path) != blob:
+                return f"is corrupted or not the official file (its git blob id is not the {how})", how
         except OSError as exc:
             return f"cannot be read ({exc.strerror})", how
     return None, how

@@ -39,9 +39,8 @@ _ARCH_FOLDERS: dict[str, str] = {"MobileNetV1": "mobilenet", "ResNet50": "resnet
 
 # Weight shards per (architecture, quant_bytes, multiplier); both strides share them. From the
 # official manifests (MobileNetV1 float/quant1 0.50-1.00 and quant2 0.50/0.75, ResNet50 all three
-# quantisations: read from the model.json files in shared/models) and, for the three MobileNetV1
-# variants whose model.json we do not hold (float 0.75 and 1.00, quant2 1.00), from the shard
-# counts in shared/models/MANIFEST.md section 4. Used only to tell a user which files to fetch by
+# quantisations, MobileNetV1 float 0.75 and 1.00 and quant2 1.00: read from the model.json files in
+# shared/models and shared/models/bodypix-topology-only). Used only to tell a user which files to fetch by
 # hand when even the model.json cannot be downloaded; the manifest is authoritative otherwise.
 SHARD_COUNTS: dict[tuple[str, int, float], int] = {
     ("MobileNetV1", 4, 0.5): 1,
@@ -61,11 +60,14 @@ SHARD_COUNTS: dict[tuple[str, int, float], int] = {
 # {relpath: (size in bytes, sha256)} of official files whose content we know.
 # * bodypix/mobilenet/...: shared/models/SHA256SUMS (files byte-identical to the official storage,
 #   provenance in shared/models/MANIFEST.md section 1).
-# * bodypix/resnet50/<quant>/model-stride16.json: computed from the byte-identical official copies
-#   in shared/models/bodypix-topology-only/resnet50/<quant>/model-stride16.json (MANIFEST.md,
-#   "ResNet50 graph topology only"); their shards are not available, so they are not pinned.
-# Files missing here are verified by size (from the manifest) and by the sha256 recorded at first
-# download (trust on first use).
+# * bodypix/resnet50/<quant>/model-stride16.json and the model.json files of MobileNetV1 0.75 float,
+#   1.00 float and 1.00 quant2: computed from the byte-identical official copies in
+#   shared/models/bodypix-topology-only/ (MANIFEST.md section 4; the stride-16 ones also equal the
+#   git blob ids in bodypix-official-blobs/shard_blobs.json). Their weight shards are pinned by
+#   size and git blob id in vcamseg.models.official_blobs.
+# The only official files pinned nowhere are the ResNet50 model-stride32.json files (no copy was
+# available): they are verified by their parse and the sha256 recorded at first download (trust on
+# first use), and the shards they list are the pinned stride-16 ones.
 PINNED: dict[str, tuple[int, str]] = {
     "bodypix/mobilenet/float/050/group1-shard1of1.bin": (
         2419840,
@@ -138,6 +140,32 @@ PINNED: dict[str, tuple[int, str]] = {
     "bodypix/mobilenet/quant2/075/model-stride8.json": (
         54892,
         "8f6a52989ce92d9419863c1738616865980f762bc12ca237b46b5183b7cad9c8",
+    ),
+    # From the byte-identical official copies in shared/models/bodypix-topology-only (their shards:
+    # vcamseg.models.official_blobs).
+    "bodypix/mobilenet/float/075/model-stride16.json": (
+        48482,
+        "f4c5ff1f07b3957191e46ef4b178b6a87fcc5beb723ea9a2a6d442da98164a9b",
+    ),
+    "bodypix/mobilenet/float/075/model-stride8.json": (
+        48482,
+        "fe28b82114e2142c1da2fc7005aa908d3cf5a1b3ac4a7bed627055325ea5c301",
+    ),
+    "bodypix/mobilenet/float/100/model-stride16.json": (
+        48578,
+        "ab696f2b07508cc77bdbddc5194c2d152676d1b7518a2ceb8987bc0fe3c4308b",
+    ),
+    "bodypix/mobilenet/float/100/model-stride8.json": (
+        48578,
+        "6f120b9b380977e7938e2d5a333ba0086e0707e7cab51c7a5692cd9630779ac2",
+    ),
+    "bodypix/mobilenet/quant2/100/model-stride16.json": (
+        54944,
+        "ad2b5c1543c1da42ecbc31fb0752bfb2bc75b2a1330faf8b6afd959ab616c329",
+    ),
+    "bodypix/mobilenet/quant2/100/model-stride8.json": (
+        54944,
+        "2e4a7cd27016aa8cba873a27027bf344e92cfd60545fad52ee11b56c7e43100e",
     ),
     # MediaPipe selfie segmentation (Apache-2.0), npm @mediapipe/selfie_segmentation@0.1.1675465747
     # (shared/models/MANIFEST.md section 3); see vcamseg.models.selfie.

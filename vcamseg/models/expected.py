@@ -1,9 +1,10 @@
 """What each model file must be, and whether a file on disk is it.
 
-Every file is checked by size (shards: from the manifest; tfjs splits at 4 MiB) and by sha256
-where known: the pinned official checksums in :mod:`vcamseg.models.catalogue`, else (cache only)
-the checksum recorded in ``<cache>/models/checksums.json`` when the file was first downloaded
-(`ChecksumRecord`: trust on first use).
+Every file is checked by size (shards: from the manifest; tfjs splits at 4 MiB) and by its content
+where known: the pinned official sha256s in :mod:`vcamseg.models.catalogue` or git blob ids in
+:mod:`vcamseg.models.official_blobs`, else (cache only) the sha256 recorded in
+``<cache>/models/checksums.json`` when the file was first downloaded (`ChecksumRecord`: trust on
+first use; only the ResNet50 stride-32 model.json files are left to it).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from vcamseg.atomic import replace_file
 from vcamseg.errors import ModelError
 from vcamseg.models.catalogue import PINNED, SHARD_BYTES, Variant
+from vcamseg.models.official_blobs import PINNED_GIT_BLOBS
 from vcamseg.models.remedies import write_error
 from vcamseg.models.tfjs import TfjsGraphModel, read_model_json
 
@@ -31,12 +33,19 @@ _PLAIN_FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*")
 
 @dataclass(frozen=True)
 class Expected:
-    """What a file must be: size and sha256 where known, and where the checksum comes from."""
+    """What a file must be: size, and sha256 or git blob id where known, and where the checksum
+    comes from."""
 
     relpath: str
     size: int | None
     sha256: str | None
     sha_source: str = ""  # "pinned" or "recorded at first download in <record>"
+    git_blob: str | None = None  # pinned git blob id (vcamseg.models.official_blobs)
+
+    @property
+    def content_known(self) -> bool:
+        """Whether the bytes are pinned or recorded (False: trust on first use)."""
+        return self.sha256 is not None or self.git_blob is not None
 
 
 class ChecksumRecord:
@@ -86,6 +95,9 @@ def expected_file(relpath: str, *, size: int | None = None, record: ChecksumReco
     if relpath in PINNED:
         pinned_size, sha = PINNED[relpath]
         return Expected(relpath, pinned_size, sha, "pinned")
+    if relpath in PINNED_GIT_BLOBS:
+        pinned_size, blob = PINNED_GIT_BLOBS[relpath]
+        return Expected(relpath, pinned_size, None, "pinned", git_blob=blob)
     if record is not None and (entry := record.get(relpath)) is not None:
         return Expected(
             relpath, entry[0] if size is None else size, entry[1], f"recorded at first download in {record.path}"
@@ -143,7 +155,22 @@ def file_problem(path: Path, expected: Expected) -> str | None:
             return f"cannot be read ({exc.strerror})"
         if actual != expected.sha256:
             return f"is corrupted: its sha256 is {actual} but should be {expected.sha256} ({expected.sha_source})"
+    if expected.git_blob is not None:
+        try:
+            blob = git_blob_of(path)
+        except OSError as exc:
+            return f"cannot be read ({exc.strerror})"
+        if blob != expected.git_blob:
+            return git_blob_mismatch(blob, expected)
     return None
+
+
+def git_blob_mismatch(actual: str, expected: Expected) -> str:
+    """The problem of a file whose git blob id is not the pinned one (phrased to follow its name)."""
+    return (
+        f"is corrupted or not the official file: its git blob id is {actual} but should be "
+        f"{expected.git_blob} ({expected.sha_source}; `git hash-object FILE` prints it)"
+    )
 
 
 def model_json_problem(path: Path) -> str | None:
@@ -153,6 +180,15 @@ def model_json_problem(path: Path) -> str | None:
     except ModelError as exc:
         return f"is not a usable model.json ({exc.message})"
     return None
+
+
+def git_blob_of(path: Path) -> str:
+    """``path``'s git blob id: ``sha1(b"blob <size>\\0" + data)``, what ``git hash-object`` prints."""
+    digest = hashlib.sha1(b"blob %d\0" % path.stat().st_size)
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def sha256_of(path: Path) -> str:

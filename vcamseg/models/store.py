@@ -271,7 +271,7 @@ class _CachePass:
             if problem is None and check_content is not None:
                 problem = check_content(path)
             if problem is None:
-                if expected.sha256 is None:
+                if not expected.content_known:
                     # Not pinned and not recorded (e.g. the process stopped between download and record):
                     # it passed every other check, so trust it now as a download would have been.
                     self._trust_on_first_use(expected.relpath, path)
@@ -295,7 +295,7 @@ class _CachePass:
                 check_content=check_content,
             )
         )
-        if expected.sha256 is None:
+        if not expected.content_known:
             self._trust_on_first_use(expected.relpath, path, got, url=url)
         log.info("downloaded %s (%d bytes)", path, got.size)
         return FetchedFile(path, got.size, downloaded=True)

@@ -36,7 +36,7 @@ from tqdm import tqdm
 from vcamseg import __version__
 from vcamseg.errors import DownloadError
 from vcamseg.models.catalogue import BASE_URL_ENV
-from vcamseg.models.expected import Expected
+from vcamseg.models.expected import Expected, git_blob_mismatch, git_blob_of
 from vcamseg.models.remedies import write_error
 
 log = logging.getLogger(__name__)
@@ -145,6 +145,11 @@ def download(request: DownloadRequest) -> Downloaded:
             raise DownloadError(
                 f"{url} failed verification: its sha256 is {got.sha256} but {expected.relpath} "
                 f"should be {expected.sha256} ({expected.sha_source})",
+                fix=f"the file was altered on the way or on the server; try again later; {manual_fix}",
+            )
+        if expected.git_blob is not None and (blob := git_blob_of(part)) != expected.git_blob:
+            raise DownloadError(
+                f"{url} failed verification: {expected.relpath} {git_blob_mismatch(blob, expected)}",
                 fix=f"the file was altered on the way or on the server; try again later; {manual_fix}",
             )
         if request.check_content is not None and (problem := request.check_content(part)) is not None:
